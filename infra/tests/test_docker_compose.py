@@ -1,0 +1,54 @@
+"""docker-compose.yml parses (Debian's docker-compose) and stays consistent with the native stack."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.local.stack import Ports
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    if shutil.which("docker-compose") is None:
+        pytest.fail("docker-compose (Debian package) is not installed: run `make install`")
+    out = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    return yaml.safe_load(out)
+
+
+def published(service: dict) -> set[int]:
+    ports = set()
+    for p in service.get("ports", []):
+        if isinstance(p, dict):
+            ports.add(int(p["published"]))
+            assert p.get("host_ip") == "127.0.0.1", f"{p} is published beyond loopback"
+        else:
+            assert str(p).startswith("127.0.0.1:"), f"{p} is published beyond loopback"
+            ports.add(int(str(p).split(":")[1]))
+    return ports
+
+
+def test_compose_publishes_the_native_ports_on_loopback_only(compose):
+    native = Ports()
+    services = compose["services"]
+    expected = {"backend": {native.backend, native.metrics}, "capture": {native.capture},
+                "spotlight": {native.spotlight}}
+    for name, ports in expected.items():
+        assert name in services, f"docker-compose.yml lacks {name}"
+        assert ports <= published(services[name]), f"{name}: {published(services[name])} != native {ports}"
+    for name, service in services.items():
+        published(service)  # asserts loopback for every service
+
+
+def test_backend_settings_match_the_native_stack(compose):
+    env = compose["services"]["backend"]["environment"]
+    for key in ("DATABASE_URL", "REDIS_URL", "MIXPANEL_API_URL", "PAYMENT_PROVIDER_URL", "SENTRY_SPOTLIGHT_URL",
+                "PROMETHEUS_MULTIPROC_DIR", "FAULT_STATE_FILE"):
+        assert env.get(key), f"backend lacks {key}"
+    assert json.dumps(env).count("capture:9911") == 2
