@@ -1,0 +1,48 @@
+"""Client for the payment provider (a SaaS; locally the capture server's /payments)."""
+
+import logging
+import uuid
+
+import httpx
+
+from app.core.errors import BadGateway, GatewayTimeout
+
+log = logging.getLogger(__name__)
+
+
+class PaymentProvider:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, timeout_seconds: float) -> None:
+        self.http = http
+        self.url = base_url.rstrip("/") + "/charges"
+        self.timeout = httpx.Timeout(timeout_seconds)
+
+    async def charge(self, workspace_id: uuid.UUID, plan: str, amount_cents: int, idempotency_key: str) -> str:
+        """Charge the workspace; returns the provider's charge id. 504 on timeout, 502 otherwise."""
+        try:
+            response = await self.http.post(
+                self.url,
+                json={
+                    "amount_cents": amount_cents,
+                    "currency": "usd",
+                    "plan": plan,
+                    "workspace_id": str(workspace_id),
+                },
+                headers={"Idempotency-Key": idempotency_key},
+                timeout=self.timeout,
+            )
+        except httpx.TimeoutException as exc:
+            log.warning("payment provider timed out: %s", type(exc).__name__)
+            raise GatewayTimeout() from exc
+        except httpx.HTTPError as exc:
+            log.warning("payment provider unreachable: %s", type(exc).__name__)
+            raise BadGateway() from exc
+        if response.status_code != 200:
+            log.warning("payment provider answered %s", response.status_code)
+            raise BadGateway()
+        try:
+            body = response.json()
+        except ValueError:
+            raise BadGateway() from None
+        if not isinstance(body, dict) or body.get("status") != "succeeded" or not body.get("id"):
+            raise BadGateway()
+        return str(body["id"])

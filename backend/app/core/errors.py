@@ -1,0 +1,76 @@
+"""Domain exceptions and their HTTP mapping. Every error body is {"detail": ...}."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status_code = 400
+    detail = "Bad request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str | None = None, headers: dict[str, str] | None = None) -> None:
+        if detail is not None:
+            self.detail = detail
+        if headers is not None:
+            self.headers = headers
+        super().__init__(self.detail)
+
+
+class NotFound(AppError):
+    status_code = 404
+    detail = "Not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    detail = "Conflict"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    detail = "Not authenticated"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    detail = "Too many requests"
+
+
+class BadGateway(AppError):
+    status_code = 502
+    detail = "Payment provider error"
+
+
+class GatewayTimeout(AppError):
+    status_code = 504
+    detail = "Payment provider timeout"
+
+
+def request_id_of(request: Request) -> str | None:
+    """The correlation middleware (app/core/correlation.py) stores the ID on request.state."""
+    return getattr(request.state, "request_id", None) or request.headers.get("x-request-id")
+
+
+async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
+    body: dict = {"detail": exc.detail}
+    if exc.status_code >= 500:
+        body["request_id"] = request_id_of(request)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette's ServerErrorMiddleware still re-raises after this, so Sentry and the
+    # unhandled-exception counter see the exception; the client gets no exception text.
+    return JSONResponse(
+        {"detail": "Internal server error", "request_id": request_id_of(request)}, status_code=500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(Exception, unhandled_error_handler)
