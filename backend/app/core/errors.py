@@ -1,8 +1,12 @@
 """Domain exceptions and their HTTP mapping. Every error body is {"detail": ...}."""
 
+import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 log = logging.getLogger(__name__)
@@ -71,6 +75,21 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON escaped to ASCII: a lone surrogate sent by a client cannot break the encoder."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI's shape ({"detail": [{"loc", "msg", "type", ...}]}) without echoing the input back:
+    # it may be a password, or text the encoder cannot represent.
+    errors = [{k: v for k, v in err.items() if k != "input"} for err in exc.errors()]
+    return AsciiJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

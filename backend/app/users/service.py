@@ -58,15 +58,17 @@ async def signup(session: AsyncSession, data: SignupIn, session_ttl: int) -> tup
     user = User(id=uuid.uuid4(), email=data.email, name=data.name, password_hash=await hash_password(data.password))
     workspace = Workspace(id=uuid.uuid4(), owner_id=user.id, name=f"{data.name}'s workspace", plan="free")
     session.add(user)
+    try:
+        await session.flush()  # the user row first: workspace and session reference it
+    except IntegrityError as exc:
+        await session.rollback()
+        if "uq_users_email" in str(exc.orig):  # lost a race with a concurrent signup
+            raise Conflict("Email already registered") from None
+        raise
     session.add(workspace)
     token = await _open_session(session, user.id, session_ttl)
     track_event(session, "signed_up", str(user.id), {"plan": "free", "workspace_id": str(workspace.id)})
-    try:
-        await session.commit()
-    except IntegrityError:
-        # Lost a race with a concurrent signup for the same email.
-        await session.rollback()
-        raise Conflict("Email already registered") from None
+    await session.commit()
     return user_out(user, workspace), token
 
 

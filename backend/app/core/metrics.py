@@ -1,0 +1,257 @@
+"""Prometheus metrics: every metric of docs/contracts.md, and the helpers that record them.
+
+Works in one process and under gunicorn with several workers (prometheus_client multiprocess mode:
+PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported; gunicorn_conf.py does).
+Gauges use live modes so a dead worker's values disappear. The gunicorn master serves the merged
+registry on 127.0.0.1:8001 (app/core/metrics_server.py); /metrics is never served by the app.
+
+Labels are bounded: `route` is the matched route template (or "<unmatched>"), methods outside
+the standard set become "other", exception types come from our code, pages from an allow-list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from app.core import exemplars
+
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+UNMATCHED_ROUTE = "<unmatched>"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+SLOW_QUERY_SECONDS = 0.1
+
+# --- HTTP -------------------------------------------------------------------------------------
+http_requests_total = Counter(
+    "http_requests_total", "HTTP requests by route template and status", ["method", "route", "status_code"]
+)
+http_request_duration_seconds = Histogram(
+    "http_request_duration_seconds", "HTTP request latency (trace-ID exemplars on sampled requests)",
+    ["method", "route"], buckets=LATENCY_BUCKETS,
+)
+http_requests_in_progress = Gauge(
+    "http_requests_in_progress", "HTTP requests being served", ["method"], multiprocess_mode="livesum"
+)
+http_unhandled_exceptions_total = Counter(
+    "http_unhandled_exceptions_total", "Exceptions that escaped a request handler", ["exception_type", "route"]
+)
+api_usage_total = Counter("api_usage_total", "API calls by route template and plan", ["route", "plan"])
+
+# --- Database ---------------------------------------------------------------------------------
+db_query_duration_seconds = Histogram(
+    "db_query_duration_seconds", "SQL statement duration", ["operation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+db_slow_queries_total = Counter("db_slow_queries_total", "SQL statements slower than 100 ms", ["operation"])
+db_pool_size = Gauge("db_pool_size", "Configured pool size (summed over workers)", multiprocess_mode="livesum")
+db_pool_max_overflow = Gauge("db_pool_max_overflow", "Configured max overflow (summed)", multiprocess_mode="livesum")
+db_pool_checked_out = Gauge("db_pool_checked_out", "Connections checked out of the pool", multiprocess_mode="livesum")
+db_pool_overflow = Gauge("db_pool_overflow", "Overflow connections open", multiprocess_mode="livesum")
+db_connections_active = Gauge("db_connections_active", "Connections in use by requests", multiprocess_mode="livesum")
+
+# --- Cache, rate limiting, billing ------------------------------------------------------------
+cache_requests_total = Counter("cache_requests_total", "Cache lookups", ["cache", "result"])
+rate_limit_rejections_total = Counter("rate_limit_rejections_total", "Requests rejected by a rate limit", ["scope"])
+billing_provider_requests_total = Counter(
+    "billing_provider_requests_total", "Calls to the payment provider", ["outcome"]
+)
+
+# --- Business (incremented only after the transaction that records them commits) ---------------
+signups_total = Counter("signups_total", "Users signed up")
+projects_created_total = Counter("projects_created_total", "Projects created")
+tasks_completed_total = Counter("tasks_completed_total", "Tasks completed")
+plan_upgrades_total = Counter("plan_upgrades_total", "Plan upgrades", ["plan"])
+
+# --- Analytics delivery -----------------------------------------------------------------------
+# Set by whichever worker ran the latest delivery cycle.
+analytics_outbox_depth = Gauge(
+    "analytics_outbox_depth", "Undelivered business events", multiprocess_mode="livemostrecent"
+)
+analytics_outbox_oldest_age_seconds = Gauge(
+    "analytics_outbox_oldest_age_seconds", "Age of the oldest undelivered business event",
+    multiprocess_mode="livemostrecent",
+)
+analytics_events_delivered_total = Counter("analytics_events_delivered_total", "Business events delivered")
+analytics_delivery_failures_total = Counter(
+    "analytics_delivery_failures_total", "Failed delivery attempts (batches)"
+)
+
+# --- Web vitals (RUM) -------------------------------------------------------------------------
+_VITAL_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 20.0)
+web_vitals_lcp_seconds = Histogram("web_vitals_lcp_seconds", "Largest Contentful Paint", ["page"],
+                                   buckets=_VITAL_SECONDS_BUCKETS)
+web_vitals_fcp_seconds = Histogram("web_vitals_fcp_seconds", "First Contentful Paint", ["page"],
+                                   buckets=_VITAL_SECONDS_BUCKETS)
+web_vitals_ttfb_seconds = Histogram("web_vitals_ttfb_seconds", "Time To First Byte", ["page"],
+                                    buckets=(0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0))
+web_vitals_inp_seconds = Histogram("web_vitals_inp_seconds", "Interaction to Next Paint", ["page"],
+                                   buckets=(0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0))
+web_vitals_cls = Histogram("web_vitals_cls", "Cumulative Layout Shift (unitless)", ["page"],
+                           buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0))
+WEB_VITAL_HISTOGRAMS = {
+    "LCP": web_vitals_lcp_seconds, "FCP": web_vitals_fcp_seconds, "TTFB": web_vitals_ttfb_seconds,
+    "INP": web_vitals_inp_seconds, "CLS": web_vitals_cls,
+}
+
+app_info = Gauge("app_info", "Build and environment of the running service", ["version", "environment"],
+                 multiprocess_mode="livemax")
+
+
+def set_app_info(version: str, environment: str) -> None:
+    app_info.labels(version=version, environment=environment).set(1)
+
+
+# --- Request recording (hot path) ---------------------------------------------------------------
+
+def route_template(scope: dict[str, Any]) -> str:
+    """The matched route's path template, never the raw path."""
+    route = scope.get("route")
+    if route is None:
+        return UNMATCHED_ROUTE
+    # FastAPI >= 0.137 keeps the prefix-resolved path on an effective route context.
+    ctx = scope.get("fastapi", {}).get("effective_route_context") if "fastapi" in scope else None
+    path = getattr(ctx, "path", None) or getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path or UNMATCHED_ROUTE
+
+
+def bounded_method(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+_in_progress_children: dict[str, Any] = {}
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_usage_children: dict[tuple[str, str], Any] = {}
+
+
+def in_progress(method: str) -> Any:
+    child = _in_progress_children.get(method)
+    if child is None:
+        child = _in_progress_children[method] = http_requests_in_progress.labels(method)
+    return child
+
+
+def observe_request(method: str, route: str, status: int, duration: float, trace_id: str | None) -> None:
+    key = (method, route, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = _request_children[key] = (
+            http_requests_total.labels(method, route, str(status)),
+            http_request_duration_seconds.labels(method, route),
+        )
+    children[0].inc()
+    if trace_id is None:
+        children[1].observe(duration)
+    elif MULTIPROCESS:
+        children[1].observe(duration)
+        exemplars.record(method, route, duration, trace_id)
+    else:
+        children[1].observe(duration, {"trace_id": trace_id})
+
+
+def observe_api_usage(route: str, plan: str) -> None:
+    key = (route, plan)
+    child = _usage_children.get(key)
+    if child is None:
+        child = _usage_children[key] = api_usage_total.labels(route, plan)
+    child.inc()
+
+
+def observe_unhandled_exception(exc: BaseException, route: str) -> None:
+    http_unhandled_exceptions_total.labels(type(exc).__name__, route).inc()
+
+
+def record_cache(cache: str, result: str) -> None:
+    """result: hit, miss or error."""
+    cache_requests_total.labels(cache, result).inc()
+
+
+def record_rate_limit_rejection(scope: str) -> None:
+    rate_limit_rejections_total.labels(scope).inc()
+
+
+def record_billing_outcome(outcome: str) -> None:
+    """outcome: ok, error or timeout."""
+    billing_provider_requests_total.labels(outcome).inc()
+
+
+# --- Database: statement timing and pool gauges (SQLAlchemy engine and pool events) -------------
+
+_OPERATIONS = ("select", "insert", "update", "delete")
+_db_children = {op: db_query_duration_seconds.labels(op) for op in (*_OPERATIONS, "other")}
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_NUMBER_LITERAL = re.compile(r"\b\d+(?:\.\d+)?\b")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def statement_operation(statement: str) -> str:
+    head = statement.lstrip()[:6].lower()
+    return head if head in _OPERATIONS else "other"
+
+
+def statement_shape(statement: str, limit: int = 400) -> str:
+    """The statement without any literal values (parameters are bound separately and never logged)."""
+    shape = _NUMBER_LITERAL.sub("?", _STRING_LITERAL.sub("?", statement))
+    return _WHITESPACE.sub(" ", shape).strip()[:limit]
+
+
+def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
+    """Attach query timing and pool gauges to an (async) SQLAlchemy engine."""
+    from sqlalchemy import event
+
+    from app.core.logging import get_logger
+
+    log = get_logger("northstar.db")
+    sync_engine = getattr(engine, "sync_engine", engine)
+    pool = sync_engine.pool
+
+    db_pool_size.inc(pool_size)
+    db_pool_max_overflow.inc(max_overflow)
+
+    def update_pool_gauges(*_args: Any) -> None:
+        checked_out = pool.checkedout()
+        db_pool_checked_out.set(checked_out)
+        db_connections_active.set(checked_out)
+        db_pool_overflow.set(max(0, pool.overflow()))
+
+    for name in ("checkout", "checkin", "close", "close_detached"):
+        event.listen(pool, name, update_pool_gauges)
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        conn.info.setdefault("ns_query_start", []).append(time.perf_counter())
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        starts = conn.info.get("ns_query_start")
+        if not starts:
+            return
+        duration = time.perf_counter() - starts.pop()
+        operation = statement_operation(statement)
+        _db_children[operation].observe(duration)
+        if duration > SLOW_QUERY_SECONDS:
+            db_slow_queries_total.labels(operation).inc()
+            log.warning("slow_query", operation=operation, duration_ms=round(duration * 1000, 1),
+                        statement=statement_shape(statement))
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _error(context):  # noqa: ANN001
+        conn = context.connection
+        if conn is not None:
+            starts = conn.info.get("ns_query_start")
+            if starts:
+                starts.pop()
+
+
+def uninstrument_pool_gauges(pool_size: int, max_overflow: int) -> None:
+    """On engine dispose: this worker no longer contributes capacity."""
+    db_pool_size.dec(pool_size)
+    db_pool_max_overflow.dec(max_overflow)
+    db_pool_checked_out.set(0)
+    db_connections_active.set(0)
+    db_pool_overflow.set(0)

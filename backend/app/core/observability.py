@@ -1,0 +1,127 @@
+"""One pure ASGI middleware for request correlation, request metrics and the access log.
+
+One pass per request instead of three `@app.middleware("http")` layers (each BaseHTTPMiddleware
+layer costs ~200 us even when empty). The logic of each concern lives in its own module:
+app/core/correlation.py (request ID), app/core/metrics.py (Prometheus), app/core/logging.py
+(the JSON access line), app/core/sentry.py (error capture).
+
+Added last in create_app, so it is the outermost user middleware: it sees every response
+(413s from the body limit, 422s, 500s) and adds X-Request-ID to all of them. An exception that
+escapes the app is counted, captured to Sentry, logged once, and answered here with a JSON 500
+carrying the request ID (no exception text).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import sentry_sdk
+from sentry_sdk.utils import event_from_exception
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import correlation, metrics
+from app.core.logging import access_logger, get_logger
+
+_error_log = get_logger("northstar.errors")
+MAX_LOGGED_PATH = 256
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True, record_metrics: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+        self.record_metrics = record_metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        start = time.perf_counter()
+        request_id = correlation.request_id_from_headers(scope["headers"])
+        ctx, token = correlation.begin(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        request_id_header = (b"x-request-id", request_id.encode())
+        method = metrics.bounded_method(scope["method"])
+        in_progress = metrics.in_progress(method) if self.record_metrics else None
+        if in_progress is not None:
+            in_progress.inc()
+
+        status = 500
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), request_id_header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception as exc:
+            status = 500
+            route = metrics.route_template(scope)
+            if self.record_metrics:
+                metrics.observe_unhandled_exception(exc, route)
+            _capture_unhandled(exc)
+            _error_log.error("unhandled_exception", exception_type=type(exc).__name__, route=route,
+                             request_id=request_id, exc_info=exc)
+            if response_started:
+                raise  # nothing sensible can be sent any more; the server closes the connection
+            await _send_500(send, request_id)
+        finally:
+            duration = time.perf_counter() - start
+            route = metrics.route_template(scope)
+            span = sentry_sdk.get_current_span()
+            trace_id = span.trace_id if span is not None else None
+            if in_progress is not None:
+                in_progress.dec()
+                metrics.observe_request(method, route, status, duration,
+                                        trace_id if span is not None and span.sampled else None)
+                if route.startswith("/api/"):
+                    metrics.observe_api_usage(route, ctx.plan or "anonymous")
+            if self.access_log:
+                access_logger().info(
+                    "request",
+                    request_id=request_id,
+                    method=method,
+                    route=route,
+                    path=scope["path"][:MAX_LOGGED_PATH],
+                    status_code=status,
+                    duration_ms=round(duration * 1000, 2),
+                    user_id=ctx.user_id,
+                    trace_id=trace_id,
+                )
+            correlation.end(token)
+
+
+def _capture_unhandled(exc: BaseException) -> None:
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return
+    event, hint = event_from_exception(exc, client_options=client.options,
+                                       mechanism={"type": "northstar.asgi", "handled": False})
+    sentry_sdk.capture_event(event, hint=hint)
+
+
+async def _send_500(send: Send, request_id: str) -> None:
+    body = orjson.dumps({"detail": "Internal server error", "request_id": request_id})
+    await send({
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: Any) -> None:
+    """Add as the outermost user middleware (call after every other add_middleware)."""
+    app.add_middleware(ObservabilityMiddleware)

@@ -1,0 +1,193 @@
+"""Sentry for the backend: errors always, traces sampled, nothing personal ever leaves the process.
+
+- Integrations are listed explicitly (FastApi, Starlette, Sqlalchemy, Redis, Httpx, plus the few
+  defaults we want) with `default_integrations=False` and `auto_enabling_integrations=False`: the
+  auto-enabled asyncpg/SQLAlchemy/stdlib integrations cost ~0.5 ms per DB request even unsampled.
+- `send_default_pii=False`, request bodies never attached, local variables never attached (a
+  handler's locals hold request payloads whose repr contains passwords), and the client's
+  `event_scrubber` is sentry_sdk's EventScrubber with our extended denylist. `before_send` adds
+  what EventScrubber cannot do: e-mail addresses and bearer tokens removed by pattern from every
+  string (messages, exception values, breadcrumbs), the request ID tag and the user ID (never the
+  e-mail) from app/core/correlation.py.
+- `traces_sampler` never samples /health, /ready, /metrics or the RUM beacon; otherwise it follows
+  an upstream decision (the browser's) or SENTRY_TRACES_SAMPLE_RATE.
+- Without SENTRY_DSN events go to a Spotlight sidecar. We do not use the SDK's `spotlight=` option
+  for that: in DSN-less mode (sentry-sdk 2.75, client._init_impl) it forces send_default_pii=True
+  and samples 100% of errors, traces and profiles, and posts each envelope synchronously on the
+  calling thread (the event loop). SpotlightTransport reuses the SDK's SpotlightClient from the
+  SDK's BackgroundWorker thread instead, with our options left intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sentry_sdk
+import urllib3
+from sentry_sdk.integrations.atexit import AtexitIntegration
+from sentry_sdk.integrations.dedupe import DedupeIntegration
+from sentry_sdk.integrations.excepthook import ExcepthookIntegration
+from sentry_sdk.integrations.fastapi import FastApiIntegration
+from sentry_sdk.integrations.httpx import HttpxIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.redis import RedisIntegration
+from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+from sentry_sdk.integrations.starlette import StarletteIntegration
+from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+from sentry_sdk.spotlight import SpotlightClient
+from sentry_sdk.transport import Transport
+from sentry_sdk.worker import BackgroundWorker
+
+from app.core import correlation
+from app.core.logging import scrub_text
+
+UNSAMPLED_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/rum/vitals"})
+
+# Our extension of sentry_sdk's denylists (keys are compared lower-cased, exact match).
+EXTRA_DENYLIST = [
+    "password", "new_password", "old_password", "password_hash", "token", "access_token", "refresh_token",
+    "id_token", "session_token", "ns_session", "session_id", "sessionid", "cookie", "cookies",
+    "authorization", "x-api-key", "api-key", "email", "e-mail", "email_address", "mixpanel_token",
+    "card_number", "cvc",
+]
+# Gateway errors are captured where they happen (billing) with the upstream exception itself.
+FAILED_REQUEST_STATUS_CODES = {500, *range(505, 600)}
+
+
+class SpotlightTransport(Transport):
+    """Local-only transport: envelopes to Spotlight's /stream, off the request path."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(None)
+        self.url = url
+        self._client = SpotlightClient(url)
+        self._client.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=1.0, read=2.0), retries=False)
+        self._worker = BackgroundWorker(queue_size=200)
+
+    def capture_envelope(self, envelope: Any) -> None:
+        self._worker.submit(lambda: self._client.capture_envelope(envelope))
+
+    def flush(self, timeout: float, callback: Any = None) -> None:
+        self._worker.flush(timeout, callback)
+
+    def kill(self) -> None:
+        self._worker.kill()
+
+
+def make_event_scrubber() -> EventScrubber:
+    denylist = list(dict.fromkeys([*DEFAULT_DENYLIST, *EXTRA_DENYLIST]))
+    return EventScrubber(denylist=denylist, recursive=True, pii_denylist=list(DEFAULT_PII_DENYLIST))
+
+
+def _scrub_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            value[k] = _scrub_strings(v)
+        return value
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            value[i] = _scrub_strings(v)
+        return value
+    return value
+
+
+def _tag_and_scrub(event: dict[str, Any]) -> dict[str, Any]:
+    ctx = correlation.current()
+    if ctx is not None:
+        event.setdefault("tags", {})["request_id"] = ctx.request_id
+        if ctx.user_id is not None:
+            event["user"] = {"id": ctx.user_id}
+    user = event.get("user")
+    if isinstance(user, dict):
+        # Only the opaque ID may identify a user.
+        event["user"] = {"id": user["id"]} if "id" in user else {}
+    for key in ("message", "logentry", "exception", "breadcrumbs", "extra", "tags", "request", "contexts"):
+        if key in event:
+            event[key] = _scrub_strings(event[key])
+    return event
+
+
+def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+    return _tag_and_scrub(event)
+
+
+def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+    return _tag_and_scrub(event)
+
+
+def make_traces_sampler(rate: float):  # noqa: ANN201
+    def traces_sampler(sampling_context: dict[str, Any]) -> float:
+        asgi_scope = sampling_context.get("asgi_scope")
+        if asgi_scope is not None and asgi_scope.get("path") in UNSAMPLED_PATHS:
+            return 0.0
+        parent = sampling_context.get("parent_sampled")
+        if parent is not None:
+            return 1.0 if parent else 0.0
+        return rate
+
+    return traces_sampler
+
+
+def build_options(settings: Any, transport: Transport | None = None) -> dict[str, Any]:
+    integration_options = dict(transaction_style="url", failed_request_status_codes=FAILED_REQUEST_STATUS_CODES,
+                               middleware_spans=False)
+    options: dict[str, Any] = dict(
+        dsn=settings.SENTRY_DSN or None,
+        environment=settings.ENVIRONMENT,
+        release=settings.GIT_SHA,
+        traces_sampler=make_traces_sampler(settings.SENTRY_TRACES_SAMPLE_RATE),
+        profiles_sample_rate=settings.SENTRY_PROFILES_SAMPLE_RATE,
+        send_default_pii=False,
+        include_local_variables=False,
+        max_request_body_size="never",
+        event_scrubber=make_event_scrubber(),
+        before_send=before_send,
+        before_send_transaction=before_send_transaction,
+        default_integrations=False,
+        auto_enabling_integrations=False,
+        integrations=[
+            StarletteIntegration(**integration_options),
+            FastApiIntegration(**integration_options),
+            SqlalchemyIntegration(),
+            RedisIntegration(max_data_size=0),
+            HttpxIntegration(),
+            # Warnings from stdlib loggers become breadcrumbs; errors are captured explicitly.
+            LoggingIntegration(level=logging.WARNING, event_level=None),
+            AtexitIntegration(),
+            DedupeIntegration(),
+            ExcepthookIntegration(),
+        ],
+        spotlight=False,
+        max_breadcrumbs=30,
+    )
+    if transport is not None:
+        options["transport"] = transport
+    elif not settings.SENTRY_DSN and settings.SENTRY_SPOTLIGHT_URL:
+        options["transport"] = SpotlightTransport(settings.SENTRY_SPOTLIGHT_URL)
+    return options
+
+
+def init_sentry(settings: Any, transport: Transport | None = None) -> None:
+    """Call once per process, before the app is created (the integrations patch Starlette)."""
+    sentry_sdk.init(**build_options(settings, transport))
+
+
+def current_trace_id() -> str | None:
+    """Trace ID of the current span when it is sampled (for exemplars)."""
+    span = sentry_sdk.get_current_span()
+    if span is not None and span.sampled:
+        return span.trace_id
+    return None
+
+
+def capture_upstream_failure(exc: BaseException, upstream: str) -> None:
+    """Upstream timeouts/errors (billing) are handled (a 502/504 is returned) but still reported."""
+    with sentry_sdk.new_scope() as scope:
+        scope.set_tag("upstream", upstream)
+        scope.fingerprint = ["upstream", upstream, type(exc).__name__]
+        sentry_sdk.capture_exception(exc)
+
+
