@@ -1,0 +1,33 @@
+// A non-secret hint that this browser has a session, so the UI can pick nav links and
+// skip business events that would only get a 401. The session itself is the backend's
+// httpOnly `ns_session` cookie; no token is ever stored here.
+
+const KEY = 'ns_signed_in';
+const listeners = new Set<() => void>();
+
+function storage(): Storage | null {
+  try {
+    return typeof window === 'undefined' ? null : window.localStorage;
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+export function isProbablySignedIn(): boolean {
+  return storage()?.getItem(KEY) === '1';
+}
+
+export function markSignedIn(): void {
+  storage()?.setItem(KEY, '1');
+  listeners.forEach((l) => l());
+}
+
+export function markSignedOut(): void {
+  storage()?.removeItem(KEY);
+  listeners.forEach((l) => l());
+}
+
+export function onSessionHintChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
