@@ -1,0 +1,26 @@
+'use client';
+import * as Sentry from '@sentry/nextjs';
+import { useEffect, useState } from 'react';
+
+// Last resort: the root layout itself failed, so this renders its own <html> and uses no app CSS.
+export default function GlobalError({ error }: { error: Error & { digest?: string } }) {
+  const [eventId, setEventId] = useState<string | null>(null);
+  useEffect(() => {
+    setEventId(Sentry.captureException(error, { tags: error.digest ? { digest: error.digest } : {} }));
+  }, [error]);
+
+  return (
+    <html lang="en">
+      <body style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 640, margin: '4rem auto', padding: '0 1rem' }}>
+        <h1>Northstar is having trouble</h1>
+        <p>The error has been reported. Please reload the page.</p>
+        {(eventId || error.digest) && (
+          <p>
+            Reference: <code>{eventId ?? error.digest}</code> — quote this when you contact support.
+          </p>
+        )}
+        <a href="/">Reload Northstar</a>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,16 @@
+import type { Metadata } from 'next';
+import { Suspense } from 'react';
+import { LoginForm } from '@/components/AuthForms';
+
+export const metadata: Metadata = { title: 'Log in' };
+
+export default function LoginPage() {
+  return (
+    <>
+      <h1 style={{ textAlign: 'center' }}>Log in</h1>
+      <Suspense fallback={<p className="loading">Loading…</p>}>
+        <LoginForm />
+      </Suspense>
+    </>
+  );
+}

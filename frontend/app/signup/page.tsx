@@ -1,0 +1,16 @@
+import type { Metadata } from 'next';
+import { Suspense } from 'react';
+import { SignupForm } from '@/components/AuthForms';
+
+export const metadata: Metadata = { title: 'Sign up' };
+
+export default function SignupPage() {
+  return (
+    <>
+      <h1 style={{ textAlign: 'center' }}>Create your account</h1>
+      <Suspense fallback={<p className="loading">Loading…</p>}>
+        <SignupForm />
+      </Suspense>
+    </>
+  );
+}
