@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 import httpx
 
@@ -20,14 +19,31 @@ _HEADER_KEY = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
-@dataclass(slots=True)
 class RequestContext:
-    """Mutable per-request state. Mutated (not replaced) so that code running in a copied context
-    (threadpool dependencies) still updates what the middleware sees at the end of the request."""
+    """Per-request state. `state` is the ASGI scope's state dict (Starlette's request.state), where
+    the auth dependency leaves `principal`; it is read lazily, so code running in a copied context
+    (threadpool dependencies) or deep in the app needs no extra call to make the user known."""
 
-    request_id: str
-    user_id: str | None = None
-    plan: str | None = None
+    __slots__ = ("request_id", "state", "_user_id", "_plan")
+
+    def __init__(self, request_id: str, state: dict | None = None) -> None:
+        self.request_id = request_id
+        self.state = state if state is not None else {}
+        self._user_id: str | None = None
+        self._plan: str | None = None
+
+    @property
+    def user_id(self) -> str | None:
+        if self._user_id is not None:
+            return self._user_id
+        principal = self.state.get("principal")
+        return str(principal.user_id) if principal is not None else None
+
+    @property
+    def plan(self) -> str | None:
+        if self._plan is not None:
+            return self._plan
+        return getattr(self.state.get("principal"), "plan", None)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("northstar_request", default=None)
@@ -47,8 +63,8 @@ def request_id_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
     return new_request_id()
 
 
-def begin(request_id: str) -> tuple[RequestContext, object]:
-    ctx = RequestContext(request_id)
+def begin(request_id: str, state: dict | None = None) -> tuple[RequestContext, object]:
+    ctx = RequestContext(request_id, state)
     return ctx, _current.set(ctx)
 
 
@@ -66,11 +82,12 @@ def get_request_id() -> str | None:
 
 
 def bind_user(user_id: object, plan: str | None = None) -> None:
-    """Called by the auth dependency once the user is known (IDs only, never the email)."""
+    """Make the user known explicitly (IDs only, never the email); the auth dependency's
+    request.state.principal is picked up without this."""
     ctx = _current.get()
     if ctx is not None:
-        ctx.user_id = str(user_id)
-        ctx.plan = plan
+        ctx._user_id = str(user_id)
+        ctx._plan = plan
 
 
 async def forward_request_id(request: httpx.Request) -> None:

@@ -77,6 +77,12 @@ def _render_str(event_dict: Any, **_kw: Any) -> str:
     return orjson.dumps(event_dict, default=str).decode()
 
 
+def _add_logger_name(logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    record = event_dict.get("_record")
+    event_dict["logger_name"] = record.name if record is not None else getattr(logger, "name", None)
+    return event_dict
+
+
 _timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
 
 _configured_stream: BinaryIO | None = None
@@ -107,7 +113,8 @@ def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
+            _add_logger_name,
+            structlog.stdlib.ExtraAdder(),
             _timestamper,
         ],
         processors=[
@@ -143,7 +150,7 @@ def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None)
 
 def get_logger(name: str) -> Any:
     """A lazy structlog logger (safe at module level: configuration is read on first use)."""
-    return structlog.get_logger(name, logger=name)
+    return structlog.get_logger(name, logger_name=name)
 
 
 # The access logger: one cached bound logger, bound once; fields are passed per call.
@@ -153,7 +160,7 @@ _access_logger: Any = None
 def access_logger() -> Any:
     global _access_logger
     if _access_logger is None:
-        _access_logger = structlog.get_logger(ACCESS_LOGGER_NAME).bind(logger=ACCESS_LOGGER_NAME)
+        _access_logger = structlog.get_logger(ACCESS_LOGGER_NAME).bind(logger_name=ACCESS_LOGGER_NAME)
     return _access_logger
 
 

@@ -41,8 +41,9 @@ class ObservabilityMiddleware:
 
         start = time.perf_counter()
         request_id = correlation.request_id_from_headers(scope["headers"])
-        ctx, token = correlation.begin(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        ctx, token = correlation.begin(request_id, state)
         request_id_header = (b"x-request-id", request_id.encode())
         method = metrics.bounded_method(scope["method"])
         in_progress = metrics.in_progress(method) if self.record_metrics else None
@@ -83,7 +84,10 @@ class ObservabilityMiddleware:
                 metrics.observe_request(method, route, status, duration,
                                         trace_id if span is not None and span.sampled else None)
                 if route.startswith("/api/"):
-                    metrics.observe_api_usage(route, ctx.plan or "anonymous")
+                    metrics.observe_api_usage(route, ctx.plan or ("unknown" if ctx.user_id else "anonymous"))
+                limited = state.get("rate_limited_scope")
+                if limited is not None:
+                    metrics.record_rate_limit_rejection(limited)
             if self.access_log:
                 access_logger().info(
                     "request",
