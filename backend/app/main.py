@@ -13,6 +13,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.rate_limit import RateLimiter
 from app.core.redis import Cache, create_redis
+from app.core import telemetry
 from app.projects.routes import router as projects_router
 from app.users.routes import router as users_router
 
@@ -25,6 +26,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.PAYMENT_TIMEOUT_SECONDS),
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        event_hooks={"request": telemetry.outgoing_request_hooks()},
     )
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -33,7 +35,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.rate_limiter = RateLimiter(redis, settings.REDIS_KEY_PREFIX)
     app.state.http = http
     try:
-        yield
+        async with telemetry.running(app):  # DB metrics, analytics delivery, readiness
+            yield
     finally:
         await http.aclose()
         await redis.aclose()
@@ -43,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    telemetry.setup_process(settings)  # logging + Sentry before the app exists
     app = FastAPI(title="Northstar API", version=settings.GIT_SHA, lifespan=lifespan)
     app.state.settings = settings
 
@@ -53,4 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: the body limit runs before anything reads the body.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    # Health/RUM routes, fault injection (if enabled) and the observability middleware, outermost.
+    telemetry.instrument_app(app, settings)
     return app

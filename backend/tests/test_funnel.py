@@ -28,6 +28,8 @@ async def test_funnel_writes_one_outbox_row_per_step_without_pii(client, db, pay
     assert len({r["insert_id"] for r in rows}) == 4 and all(isinstance(r["insert_id"], uuid.UUID) for r in rows)
     assert all(r["delivered_at"] is None and r["attempts"] == 0 and r["next_attempt_at"] for r in rows)
     props = [json.loads(r["properties"]) for r in rows]
+    # Each event carries the request ID of the request that caused it (app/core/correlation.py).
+    assert all(len(p.pop("request_id")) >= 16 for p in props)
     assert props[1]["project_id"] == project["id"]
     assert props[2] == {"task_id": task["id"], "project_id": project["id"]}
     assert props[3]["plan"] == "pro"

@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.models import AnalyticsOutbox
+from app.core.correlation import get_request_id
 
 FORBIDDEN_PROPERTY_KEYS = frozenset({"email", "password", "token", "password_hash", "authorization"})
 
@@ -22,6 +23,7 @@ def track_event(session: AsyncSession, event: str, distinct_id: str, properties:
             insert_id=uuid.uuid4(),
             event=event,
             distinct_id=distinct_id,
-            properties=dict(properties),
+            # request_id: the same ID as the access log line, the Sentry tag and the response header.
+            properties={**properties, "request_id": get_request_id()} if get_request_id() else dict(properties),
         )
     )

@@ -6,6 +6,8 @@ import uuid
 import httpx
 
 from app.core.errors import BadGateway, GatewayTimeout
+from app.core.metrics import record_billing_outcome
+from app.core.sentry import capture_upstream_failure
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +34,25 @@ class PaymentProvider:
             )
         except httpx.TimeoutException as exc:
             log.warning("payment provider timed out: %s", type(exc).__name__)
+            record_billing_outcome("timeout")
+            capture_upstream_failure(exc, "payment_provider")
             raise GatewayTimeout() from exc
         except httpx.HTTPError as exc:
             log.warning("payment provider unreachable: %s", type(exc).__name__)
+            record_billing_outcome("error")
+            capture_upstream_failure(exc, "payment_provider")
             raise BadGateway() from exc
         if response.status_code != 200:
             log.warning("payment provider answered %s", response.status_code)
+            record_billing_outcome("error")
             raise BadGateway()
         try:
             body = response.json()
         except ValueError:
+            record_billing_outcome("error")
             raise BadGateway() from None
         if not isinstance(body, dict) or body.get("status") != "succeeded" or not body.get("id"):
+            record_billing_outcome("error")
             raise BadGateway()
+        record_billing_outcome("ok")
         return str(body["id"])

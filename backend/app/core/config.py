@@ -45,6 +45,16 @@ class Settings(BaseSettings):
 
     MAX_BODY_BYTES: int = 65536
 
+    # --- observability (app/core/telemetry.py, app/analytics/worker.py) ---
+    # "full" in every real deployment; "off" and "seed" exist for `make bench` only.
+    INSTRUMENTATION: str = "full"
+    MIXPANEL_TIMEOUT_SECONDS: float = 5
+    ANALYTICS_DELIVERY_ENABLED: bool = True
+    ANALYTICS_POLL_SECONDS: float = 1.0
+    ANALYTICS_BATCH_SIZE: int = 50
+    ANALYTICS_RETRY_BASE_SECONDS: float = 1.0
+    ANALYTICS_RETRY_MAX_SECONDS: float = 300.0
+
     SESSION_TTL_SECONDS: int = 14 * 24 * 3600
     # How long an authenticated session is remembered in Redis (bounds staleness after a logout
     # that could not reach Redis).

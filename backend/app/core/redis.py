@@ -10,6 +10,8 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from app.core.config import Settings
+from app.core.metrics import record_cache
+from app.faults import redis_connection_class
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ def create_redis(settings: Settings) -> Redis:
         socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
         socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
         health_check_interval=30,
+        connection_class=redis_connection_class(settings.FAULT_INJECTION_ENABLED),  # redis_down fault
     )
     return Redis(connection_pool=pool)
 
@@ -36,11 +39,15 @@ class Cache:
         return self.prefix + ":".join(parts)
 
     async def get(self, key: str) -> bytes | None:
+        cache_name = key[len(self.prefix):].partition(":")[0]  # "project", "session": bounded
         try:
-            return await self.redis.get(key)
+            value = await self.redis.get(key)
         except (RedisError, OSError) as exc:
+            record_cache(cache_name, "error")
             log.warning("redis get failed, treating as miss: %s", type(exc).__name__)
             return None
+        record_cache(cache_name, "miss" if value is None else "hit")
+        return value
 
     async def set(self, key: str, value: bytes | str, ttl_seconds: int) -> bool:
         try:

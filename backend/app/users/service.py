@@ -26,6 +26,7 @@ class Principal:
     user_id: uuid.UUID
     workspace_id: uuid.UUID
     token_hash: str
+    plan: str = "free"  # for api_usage_total{plan}; may lag an upgrade by SESSION_CACHE_SECONDS
 
 
 def user_out(user: User, workspace: Workspace) -> UserOut:
@@ -106,22 +107,24 @@ async def authenticate(session: AsyncSession, cache: Cache, token: str, cache_se
     if cached is not None:
         data = orjson.loads(cached)
         if data["exp"] > datetime.now(UTC).timestamp():
-            return Principal(uuid.UUID(data["u"]), uuid.UUID(data["w"]), token_hash)
+            return Principal(uuid.UUID(data["u"]), uuid.UUID(data["w"]), token_hash, data.get("p", "free"))
     row = (
         await session.execute(
-            select(AuthSession.user_id, Workspace.id, AuthSession.expires_at)
+            select(AuthSession.user_id, Workspace.id, AuthSession.expires_at, Workspace.plan)
             .join(Workspace, Workspace.owner_id == AuthSession.user_id)
             .where(AuthSession.token_hash == token_hash, AuthSession.expires_at > func.now())
         )
     ).first()
     if row is None:
         raise Unauthorized()
-    user_id, workspace_id, expires_at = row
+    user_id, workspace_id, expires_at, plan = row
     remaining = int(expires_at.timestamp() - datetime.now(UTC).timestamp())
     if remaining > 0:
-        payload = orjson.dumps({"u": str(user_id), "w": str(workspace_id), "exp": expires_at.timestamp()})
+        payload = orjson.dumps(
+            {"u": str(user_id), "w": str(workspace_id), "exp": expires_at.timestamp(), "p": plan}
+        )
         await cache.set(key, payload, min(cache_seconds, remaining))
-    return Principal(user_id, workspace_id, token_hash)
+    return Principal(user_id, workspace_id, token_hash, plan)
 
 
 async def get_me(session: AsyncSession, principal: Principal) -> UserOut:
