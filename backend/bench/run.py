@@ -1,0 +1,179 @@
+"""Benchmark: requests/s and p50/p99 of the cached project read and the DB-backed project list.
+
+    cd backend && ../.venv/bin/python -m bench.run [--duration 8] [--connections 32] [--only NAME ...]
+
+Each variant is the same app and endpoints, started as its own uvicorn (one worker, 127.0.0.1,
+free port) with extra environment, against one bench database (northstar_bench_<random>,
+created and migrated here, dropped at the end). wrk drives the load. With several variants the
+table shows each one's throughput as a ratio of the first, measured side by side in one run.
+Add a variant by appending to VARIANTS (name, env overrides).
+"""
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+from redis import Redis
+from sqlalchemy.engine import make_url
+
+from tests.live_server import BACKEND_DIR, LiveServer
+
+
+@dataclass
+class Variant:
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    app: str = "app.main:create_app"
+    factory: bool = True
+
+
+# The first variant is the reference for the ratios.
+VARIANTS: list[Variant] = [
+    Variant("app", {}),
+]
+
+ENDPOINTS = {
+    "project (cached)": "/api/projects/{project_id}",
+    "projects list (DB)": "/api/projects?limit=20",
+}
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(output: str) -> Result:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = _to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return Result(rps, p50, p99, errors)
+
+
+def wrk(url: str, token: str, duration: int, connections: int, threads: int = 2) -> Result:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+           "-H", f"Authorization: Bearer {token}", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 30).stdout
+    return parse_wrk(out)
+
+
+def seed(base_url: str, projects: int = 30) -> tuple[str, str]:
+    """A user with some projects; returns (token, one project id)."""
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+        response = http.post("/api/auth/signup", json={"email": email, "password": "bench-password", "name": "Bench"})
+        response.raise_for_status()
+        token = response.json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        ids = []
+        for i in range(projects):
+            created = http.post("/api/projects", json={"name": f"project {i}", "description": "x" * 200}, headers=headers)
+            created.raise_for_status()
+            ids.append(created.json()["id"])
+        for _ in range(3):  # warm the cache and the connection pool
+            http.get(f"/api/projects/{ids[0]}", headers=headers).raise_for_status()
+            http.get("/api/projects?limit=20", headers=headers).raise_for_status()
+    return token, ids[0]
+
+
+def run_variant(variant: Variant, base_env: dict[str, str], duration: int, connections: int) -> dict[str, Result]:
+    env = {**base_env, **variant.env}
+    log_path = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"northstar-bench-{variant.name}.log"
+    with LiveServer(env, app=variant.app, factory=variant.factory, log_path=log_path) as server:
+        token, project_id = seed(server.url)
+        results = {}
+        for label, path in ENDPOINTS.items():
+            results[label] = wrk(server.url + path.format(project_id=project_id), token, duration, connections)
+    return results
+
+
+async def _admin(url: str, sql: str) -> None:
+    dsn = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def print_table(all_results: dict[str, dict[str, Result]]) -> None:
+    names = list(all_results)
+    reference = all_results[names[0]]
+    print()
+    print(f"{'endpoint':<22}{'variant':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'x ' + names[0]:>14}")
+    for label in ENDPOINTS:
+        for name in names:
+            r = all_results[name][label]
+            ratio = r.rps / reference[label].rps if reference[label].rps else 0
+            print(f"{label:<22}{name:<16}{r.rps:>10.0f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.errors:>8}{ratio:>13.2f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 8)))
+    parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 32)))
+    parser.add_argument("--only", nargs="*", help="variant names to run (default: all)")
+    args = parser.parse_args()
+
+    server_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar")
+    run = uuid.uuid4().hex[:8]
+    db_name = f"northstar_bench_{run}"
+    db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
+    redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    prefix = f"nsbench:{run}:"
+    base_env = {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "RATE_LIMIT_AUTH_PER_MINUTE": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    variants = [v for v in VARIANTS if not args.only or v.name in args.only]
+
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
+    started = time.monotonic()
+    all_results: dict[str, dict[str, Result]] = {}
+    try:
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
+                       env={**os.environ, "DATABASE_URL": db_url}, capture_output=True)
+        for variant in variants:
+            print(f"[bench] {variant.name}: {args.duration}s per endpoint, {args.connections} connections", flush=True)
+            all_results[variant.name] = run_variant(variant, base_env, args.duration, args.connections)
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        redis = Redis.from_url(redis_url)
+        keys = list(redis.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            redis.delete(*keys)
+        redis.close()
+    if all_results:
+        print_table(all_results)
+        print(f"\n(one uvicorn worker per variant, wrk -t2 -c{args.connections}, {time.monotonic() - started:.0f}s total;"
+              " the machine is shared, compare ratios rather than absolute numbers)")
+    return 0 if all(r.errors == 0 for res in all_results.values() for r in res.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
