@@ -1,0 +1,119 @@
+"""Thin HTTP clients for what the harness talks to: Prometheus, Alertmanager, the capture server
+and the backend's fault-injection admin route (all on loopback). httpx does the HTTP; these only
+name the endpoints from docs/contracts.md and unwrap their JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def poll(what: str, check: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
+    """Call `check` until it returns something truthy; raise TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            last_error = exc
+        if time.monotonic() >= deadline:
+            suffix = f" (last error: {last_error})" if last_error else ""
+            raise TimeoutError(f"{what}: not within {timeout:.0f}s{suffix}")
+        time.sleep(interval)
+
+
+class Prometheus:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.http = httpx.Client(base_url=url, timeout=timeout)
+
+    def _data(self, path: str, **params: Any) -> Any:
+        resp = self.http.get(path, params=params)
+        resp.raise_for_status()
+        body = resp.json()
+        if body.get("status") != "success":
+            raise ValueError(f"{path}: {body}")
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None) -> list[dict]:
+        params: dict[str, Any] = {"query": expr}
+        if at is not None:
+            params["time"] = at
+        return self._data("/api/v1/query", **params)["result"]
+
+    def query_range(self, expr: str, start: float, end: float, step: float = 1.0) -> list[dict]:
+        return self._data("/api/v1/query_range", query=expr, start=start, end=end, step=step)["result"]
+
+    def alerts(self) -> list[dict]:
+        return self._data("/api/v1/alerts")["alerts"]
+
+    def rule_groups(self) -> list[dict]:
+        return self._data("/api/v1/rules")["groups"]
+
+    def config(self) -> str:
+        return self._data("/api/v1/status/config")["yaml"]
+
+    def reload(self) -> None:
+        self.http.post("/-/reload").raise_for_status()
+
+
+class Alertmanager:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.http = httpx.Client(base_url=url, timeout=timeout)
+
+    def alerts(self) -> list[dict]:
+        """Alertmanager's view, each with `status.state`, `status.inhibitedBy` and `receivers`."""
+        resp = self.http.get("/api/v2/alerts")
+        resp.raise_for_status()
+        return resp.json()
+
+
+class Capture:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.http = httpx.Client(base_url=url, timeout=timeout)
+
+    def captured(self, kind: str | None = None, since: int = 0) -> list[dict]:
+        params: dict[str, Any] = {"since": since}
+        if kind:
+            params["kind"] = kind
+        resp = self.http.get("/api/captured", params=params)
+        resp.raise_for_status()
+        return resp.json()
+
+    def last_seq(self) -> int:
+        items = self.captured()
+        return max((i["seq"] for i in items), default=0)
+
+    def mixpanel_down(self, down: bool) -> None:
+        self.http.put("/_control/mixpanel", json={"down": down}).raise_for_status()
+
+    def payments(self, delay_ms: int = 0, fail: bool = False) -> None:
+        self.http.put("/_control/payments", json={"delay_ms": delay_ms, "fail": fail}).raise_for_status()
+
+
+class Faults:
+    """The backend's `/_faults` admin route (loopback only, FAULT_INJECTION_ENABLED=true)."""
+
+    def __init__(self, backend_url: str, timeout: float = 5.0) -> None:
+        self.http = httpx.Client(base_url=backend_url, timeout=timeout)
+
+    def get(self) -> dict:
+        resp = self.http.get("/_faults")
+        resp.raise_for_status()
+        return resp.json()
+
+    def set(self, **state: Any) -> dict:
+        resp = self.http.put("/_faults", json=state)
+        resp.raise_for_status()
+        return resp.json()
+
+    def clear(self) -> None:
+        self.http.delete("/_faults").raise_for_status()

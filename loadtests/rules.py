@@ -1,0 +1,231 @@
+"""What the harness needs to know about each alerting rule, read from the rule source.
+
+Two sources with one result (`RuleSet`):
+- `from_prometheus(groups)`: the rules a live Prometheus actually loaded (`/api/v1/rules`), so a
+  modified copy of the rules (the "break a rule on purpose" self-check) is what gets judged;
+- `from_rule_files(docs)`: rule-file documents (`{"groups": [...]}`), e.g. what
+  `monitoring.rules.catalogue.rule_groups(FAST)` generates, for offline use and unit tests.
+
+Per alert we extract its `for`, its severity and service labels, the range windows its
+expression reads (following recording rules it refers to), and the constant thresholds it
+compares against. The theoretical detection minimum is built from those (see `theoretical_min`).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+# a range selector or a subquery range: [15s], [1h30m], [5m:1m]
+_RANGE = re.compile(r"\[((?:\d+(?:\.\d+)?(?:ms|y|w|d|h|m|s))+)(?::[^\]]*)?\]")
+# a comparison against a constant arithmetic expression: "> 0.05", "> 14.4 * 0.001", "> (1 - 0.99)"
+_COMPARISON = re.compile(r"(?<![=!<>])(>=|<=|>|<|==|!=)\s*(?:bool\s+)?(\(?[\d.\seE+\-*/()]+)")
+_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def parse_duration(text: str | float | int | None) -> float:
+    """Prometheus duration ('1h30m', '750ms') or a number of seconds -> seconds."""
+    if text is None or text == "":
+        return 0.0
+    if isinstance(text, int | float):
+        return float(text)
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if pos != len(text):
+        raise ValueError(f"not a Prometheus duration: {text!r}")
+    return total
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _const(text: str) -> float | None:
+    """Evaluate a constant arithmetic expression (numbers, + - * /, parentheses) or return None."""
+    text = text.strip()
+    # drop unbalanced trailing ')' that belong to the enclosing expression
+    while text.count(")") > text.count("("):
+        text = text[: text.rindex(")")] + text[text.rindex(")") + 1 :]
+    while text and text[-1] in "+-*/(":
+        text = text[:-1].strip()
+    if not text:
+        return None
+
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        raise ValueError(node)
+
+    try:
+        return ev(ast.parse(text, mode="eval"))
+    except (SyntaxError, ValueError, ZeroDivisionError):
+        return None
+
+
+# burn-rate form: "ratio / budget > factor" compares the ratio against budget * factor
+_BURN = re.compile(r"/\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*>\s*(\d+(?:\.\d+)?)")
+
+
+def thresholds_of(expr: str) -> tuple[float, ...]:
+    """Constants the expression compares its value against, in order of appearance.
+
+    `x / 0.001 > 14.4` (a burn rate) yields the ratio threshold 0.0144.
+    """
+    out = [float(m.group(1)) * float(m.group(2)) for m in _BURN.finditer(expr)]
+    expr = _BURN.sub(" ", expr)
+    for m in _COMPARISON.finditer(expr):
+        value = _const(m.group(2))
+        if value is not None:
+            out.append(value)
+    return tuple(out)
+
+
+def windows_of(expr: str) -> tuple[float, ...]:
+    return tuple(parse_duration(m.group(1)) for m in _RANGE.finditer(expr))
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    expr: str
+    for_s: float
+    labels: dict[str, str] = field(default_factory=dict)
+    windows: tuple[float, ...] = ()  # every range window read, recording rules followed
+    thresholds: tuple[float, ...] = ()
+
+    @property
+    def severity(self) -> str:
+        return self.labels.get("severity", "")
+
+    @property
+    def shortest_window(self) -> float:
+        return min(self.windows) if self.windows else 0.0
+
+    @property
+    def longest_window(self) -> float:
+        return max(self.windows) if self.windows else 0.0
+
+
+@dataclass
+class RuleSet:
+    alerts: dict[str, AlertRule]
+    scrape_interval_s: float = 1.0
+    eval_interval_s: float = 1.0
+
+    def names(self) -> list[str]:
+        return sorted(self.alerts)
+
+    def __getitem__(self, name: str) -> AlertRule:
+        return self.alerts[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.alerts
+
+
+def _build(alerts: Iterable[tuple[str, str, float, dict]], records: dict[str, str],
+           scrape_interval_s: float, eval_interval_s: float) -> RuleSet:
+    def windows(expr: str, seen: frozenset[str] = frozenset()) -> tuple[float, ...]:
+        out = list(windows_of(expr))
+        for ident in set(_IDENT.findall(expr)):
+            if ident in records and ident not in seen:
+                out.extend(windows(records[ident], seen | {ident}))
+        return tuple(sorted(set(out)))
+
+    rules = {}
+    for name, expr, for_s, labels in alerts:
+        if name in rules:  # one alert name defined twice: keep the first, the harness reports by name
+            continue
+        rules[name] = AlertRule(name, expr, for_s, dict(labels), windows(expr), thresholds_of(expr))
+    return RuleSet(rules, scrape_interval_s, eval_interval_s)
+
+
+def from_rule_files(docs: Iterable[dict], scrape_interval_s: float = 1.0, eval_interval_s: float = 1.0) -> RuleSet:
+    """Rule-file documents (`{"groups": [{"rules": [...]}, ...]}`) -> RuleSet."""
+    alerts, records = [], {}
+    for doc in docs:
+        for group in doc.get("groups", []):
+            for rule in group.get("rules", []):
+                if "record" in rule:
+                    # several rules may record one name (e.g. per label set): keep every expression
+                    records[rule["record"]] = records.get(rule["record"], "") + "\n" + rule["expr"]
+                elif "alert" in rule:
+                    alerts.append((rule["alert"], rule["expr"], parse_duration(rule.get("for")), rule.get("labels", {})))
+    return _build(alerts, records, scrape_interval_s, eval_interval_s)
+
+
+def from_prometheus(groups: list[dict], scrape_interval_s: float, eval_interval_s: float) -> RuleSet:
+    """The `data.groups` of Prometheus' `/api/v1/rules` -> RuleSet."""
+    alerts, records = [], {}
+    for group in groups:
+        for rule in group.get("rules", []):
+            if rule.get("type") == "recording":
+                records[rule["name"]] = records.get(rule["name"], "") + "\n" + rule["query"]
+            elif rule.get("type") == "alerting":
+                alerts.append((rule["name"], rule["query"], float(rule.get("duration", 0)), rule.get("labels", {})))
+    return _build(alerts, records, scrape_interval_s, eval_interval_s)
+
+
+# --- detection latency -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fill:
+    """How long the rule's expression needs, after the fault starts, to become true.
+
+    kind:
+      "instant" - a gauge or `up` crosses at the first scrape after the fault (0 s);
+      "ratio"   - a windowed ratio reaches its threshold when `threshold/level` of the window holds
+                  faulty samples (level = the ratio the scenario produces, e.g. 0.3 errors); a
+                  quantile q crosses when 1-q of the window is slow (pass threshold=1-q);
+                  windows longer than the data Prometheus holds count only the data it holds.
+                  Multi-window rules take their smallest threshold with their longest window:
+                  a model, good to a scrape interval for the rules here (see the report);
+      "age"     - an age threshold (seconds) in the expression itself: it takes that long;
+      "fixed"   - `seconds` given explicitly (with the reason in the scenario).
+    """
+
+    kind: str = "instant"
+    level: float = 0.0
+    seconds: float = 0.0
+    threshold: float | None = None  # the ratio to reach, when not the rule's own (quantiles: 1 - q)
+
+
+def fill_seconds(rule: AlertRule, fill: Fill, data_age_s: float | None = None) -> float:
+    if fill.kind == "instant":
+        return 0.0
+    if fill.kind == "fixed":
+        return fill.seconds
+    if fill.kind == "age":
+        return max((t for t in rule.thresholds if t > 1), default=0.0)
+    if fill.kind == "ratio":
+        if not fill.level or not rule.windows:
+            return 0.0
+        threshold = fill.threshold if fill.threshold is not None else min(
+            (t for t in rule.thresholds if 0 < t < fill.level), default=0.0)
+        frac = min(1.0, threshold / fill.level) if threshold else 0.0
+        windows = [min(w, data_age_s) if data_age_s else w for w in rule.windows]
+        return max(windows) * frac
+    raise ValueError(f"unknown fill kind {fill.kind!r}")
+
+
+def theoretical_min(rule: AlertRule, fill: Fill, data_age_s: float | None = None) -> float:
+    """The earliest the rule can fire after the fault begins: its `for` plus the window fill."""
+    return rule.for_s + fill_seconds(rule, fill, data_age_s)
+
+
+def acceptance_bound(rule: AlertRule, fill: Fill, rules: RuleSet, data_age_s: float | None = None) -> float:
+    """Issue 6: within two evaluation intervals plus one scrape interval of the theoretical minimum."""
+    return theoretical_min(rule, fill, data_age_s) + 2 * rules.eval_interval_s + rules.scrape_interval_s
