@@ -1,0 +1,121 @@
+"""alertmanager.yml from one definition.
+
+Routing (seed "On-Call Rotation" + DESIGN.md section 3):
+- NewErrorType                -> Slack #engineering (any time)
+- severity=critical           -> PagerDuty (page now) and Slack #alerts
+- severity=warning            -> Slack #alerts, only in business hours (time_intervals)
+- anything else               -> Slack #alerts
+- critical inhibits warning for the same service (NewErrorType excepted: a new exception type
+  during an outage is exactly what the HighErrorRate runbook asks to look for).
+
+Secrets never live in the repo: Slack webhook URLs and the PagerDuty routing key are read by
+Alertmanager from files (`api_url_file`, `routing_key_file`, both in Alertmanager 0.25) in a
+`secrets/` folder next to the config file (relative paths resolve against the config's folder).
+`monitoring/scripts/prepare_alertmanager.py` writes that folder from env vars, or, locally,
+pointing at the capture server. The PagerDuty Events API URL is not a secret: it is the real
+one in production and the capture server locally (`url`).
+"""
+
+from __future__ import annotations
+
+SECRET_FILES = {
+    "slack_alerts": "slack_alerts_webhook_url",
+    "slack_engineering": "slack_engineering_webhook_url",
+    "pagerduty": "pagerduty_routing_key",
+}
+LOCAL_CAPTURE = "http://127.0.0.1:9911"
+PAGERDUTY_PRODUCTION_URL = "https://events.pagerduty.com/v2/enqueue"
+
+BUSINESS_HOURS = {
+    "weekdays": ["monday:friday"],
+    "times": [{"start_time": "09:00", "end_time": "18:00"}],
+    "location": "Europe/London",
+}
+ALWAYS = {"weekdays": ["sunday:saturday"]}  # Sunday is day 0
+
+TIMINGS = {
+    "production": {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+                   "critical_group_wait": "10s", "critical_repeat": "1h"},
+    # Tests: deliver within a second or two; business hours are "always" so a test at night
+    # still sees warnings delivered (routes are identical, only the interval's definition differs).
+    "fast": {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h",
+             "critical_group_wait": "1s", "critical_repeat": "1h"},
+}
+
+SLACK_TITLE = ('[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
+               '{{ .CommonLabels.alertname }} ({{ .CommonLabels.service }})')
+SLACK_TEXT = ('{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n'
+              '{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}')
+
+
+def _slack(channel: str, secret: str, secrets_dir: str) -> dict:
+    return {
+        "api_url_file": f"{secrets_dir}/{SECRET_FILES[secret]}",
+        "channel": channel,
+        "send_resolved": True,
+        "title": SLACK_TITLE,
+        "text": SLACK_TEXT,
+    }
+
+
+def build(*, profile: str = "production", pagerduty_url: str = f"{LOCAL_CAPTURE}/pagerduty/v2/enqueue",
+          secrets_dir: str = "secrets", business_hours: dict | None = None) -> dict:
+    t = TIMINGS[profile]
+    if business_hours is None:
+        business_hours = BUSINESS_HOURS if profile == "production" else ALWAYS
+    pagerduty = {
+        "routing_key_file": f"{secrets_dir}/{SECRET_FILES['pagerduty']}",
+        "send_resolved": True,
+        "severity": "{{ if eq .CommonLabels.severity \"critical\" }}critical{{ else }}warning{{ end }}",
+        "description": "{{ .CommonLabels.alertname }} ({{ .CommonLabels.service }}): {{ .CommonAnnotations.summary }}",
+        "client": "Northstar Alertmanager",
+        "details": {
+            "service": "{{ .CommonLabels.service }}",
+            "summary": "{{ .CommonAnnotations.summary }}",
+            "runbook_url": "{{ .CommonAnnotations.runbook_url }}",
+            "num_firing": "{{ .Alerts.Firing | len }}",
+            "firing": '{{ template "pagerduty.default.instances" .Alerts.Firing }}',
+        },
+        "links": [{"href": "{{ .CommonAnnotations.runbook_url }}", "text": "Runbook"}],
+    }
+    if pagerduty_url:
+        pagerduty["url"] = pagerduty_url
+    return {
+        "route": {
+            "receiver": "slack-alerts",
+            "group_by": ["alertname", "service"],
+            "group_wait": t["group_wait"],
+            "group_interval": t["group_interval"],
+            "repeat_interval": t["repeat_interval"],
+            "routes": [
+                {"matchers": ['alertname="NewErrorType"'], "receiver": "slack-engineering"},
+                {"matchers": ['severity="critical"'], "receiver": "pagerduty", "continue": True,
+                 "group_wait": t["critical_group_wait"], "repeat_interval": t["critical_repeat"]},
+                {"matchers": ['severity="critical"'], "receiver": "slack-alerts",
+                 "group_wait": t["critical_group_wait"]},
+                {"matchers": ['severity="warning"'], "receiver": "slack-alerts",
+                 "active_time_intervals": ["business-hours"]},
+            ],
+        },
+        "inhibit_rules": [{
+            "source_matchers": ['severity="critical"'],
+            "target_matchers": ['severity="warning"', 'alertname!="NewErrorType"'],
+            "equal": ["service"],
+        }],
+        "receivers": [
+            {"name": "pagerduty", "pagerduty_configs": [pagerduty]},
+            {"name": "slack-alerts", "slack_configs": [_slack("#alerts", "slack_alerts", secrets_dir)]},
+            {"name": "slack-engineering",
+             "slack_configs": [_slack("#engineering", "slack_engineering", secrets_dir)]},
+        ],
+        "time_intervals": [{"name": "business-hours", "time_intervals": [business_hours]}],
+    }
+
+
+def local_secret_values(capture_url: str = LOCAL_CAPTURE) -> dict[str, str]:
+    """What the secret files hold locally: the capture server stands in for Slack/PagerDuty."""
+    return {
+        SECRET_FILES["slack_alerts"]: f"{capture_url}/slack/alerts",
+        SECRET_FILES["slack_engineering"]: f"{capture_url}/slack/engineering",
+        SECRET_FILES["pagerduty"]: "local-capture-routing-key",
+    }

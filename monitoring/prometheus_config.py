@@ -1,0 +1,92 @@
+"""prometheus.yml from one definition: the native stack (production or fast profile),
+docker-compose (adds cAdvisor, service hostnames) and tests (any ports) all come from `build()`.
+
+Native scrape interval: 15s in production, 1s in the fast profile (tests and the alert
+harness). Rule files are looked up relative to the config file (prometheus/rules/<profile>/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitoring.profiles import Profile
+from monitoring.rules.catalogue import RULE_FILE
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    service: str
+    metrics_path: str = "/metrics"
+
+
+JOBS = [
+    Job("backend", "backend"),
+    Job("nextjs", "frontend", "/api/metrics"),
+    Job("node-exporter", "node"),
+    Job("prometheus", "prometheus"),
+    Job("alertmanager", "alertmanager"),
+    Job("cadvisor", "cadvisor"),
+]
+JOBS_BY_NAME = {j.name: j for j in JOBS}
+
+# contracts.md ports; every server binds 127.0.0.1.
+NATIVE_TARGETS = {
+    "backend": "127.0.0.1:8001",
+    "nextjs": "127.0.0.1:3000",
+    "node-exporter": "127.0.0.1:9100",
+    "prometheus": "127.0.0.1:9090",
+    "alertmanager": "127.0.0.1:9093",
+}
+NATIVE_ALERTMANAGER = "127.0.0.1:9093"
+
+# docker-compose service names (monitoring/docker-compose.monitoring.yml + the lead's compose file).
+DOCKER_TARGETS = {
+    "backend": "backend:8001",
+    "nextjs": "frontend:3000",
+    "node-exporter": "node-exporter:9100",
+    "prometheus": "localhost:9090",
+    "alertmanager": "alertmanager:9093",
+    "cadvisor": "cadvisor:8080",
+}
+DOCKER_ALERTMANAGER = "alertmanager:9093"
+
+
+def build(
+    profile: Profile,
+    *,
+    targets: dict[str, str],
+    alertmanagers: list[str],
+    rule_files: list[str] | None = None,
+    environment: str = "local",
+) -> dict:
+    """targets: job name (see JOBS) -> host:port. rule_files default to the profile's committed rules."""
+    scrape_configs = []
+    for job_name, address in targets.items():
+        job = JOBS_BY_NAME[job_name]
+        scrape = {"job_name": job.name}
+        if job.metrics_path != "/metrics":
+            scrape["metrics_path"] = job.metrics_path
+        scrape["static_configs"] = [{"targets": [address], "labels": {"service": job.service}}]
+        scrape_configs.append(scrape)
+    return {
+        "global": {
+            "scrape_interval": profile.scrape_interval,
+            "scrape_timeout": profile.scrape_timeout,
+            "evaluation_interval": profile.evaluation_interval,
+            # Added to every alert sent to Alertmanager and to remote-write/federation.
+            "external_labels": {"cluster": "northstar", "environment": environment,
+                                "alert_profile": profile.name},
+        },
+        "rule_files": rule_files if rule_files is not None else [f"rules/{profile.name}/{RULE_FILE}"],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]},
+        "scrape_configs": scrape_configs,
+    }
+
+
+def native(profile: Profile) -> dict:
+    return build(profile, targets=NATIVE_TARGETS, alertmanagers=[NATIVE_ALERTMANAGER])
+
+
+def docker(profile: Profile) -> dict:
+    return build(profile, targets=DOCKER_TARGETS, alertmanagers=[DOCKER_ALERTMANAGER], environment="docker")
