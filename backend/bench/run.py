@@ -135,7 +135,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 8)))
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 32)))
     parser.add_argument("--only", nargs="*", help="variant names to run (default: all)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VAL,KEY=VAL",
+                        help="add an ad-hoc variant with these environment overrides")
     args = parser.parse_args()
+    for spec in args.variant:
+        name, _, assignments = spec.partition(":")
+        VARIANTS.append(Variant(name, dict(a.split("=", 1) for a in assignments.split(",") if a)))
 
     server_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar")
     run = uuid.uuid4().hex[:8]

@@ -16,6 +16,7 @@ class PaymentProviderStub:
         self.delay_seconds = 0.0
         self.fail = False
         self.charges: list[dict] = []
+        self.generation = 0  # bumped by reset(): a slow request from an earlier test records nothing
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -25,6 +26,7 @@ class PaymentProviderStub:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                generation = stub.generation
                 if stub.delay_seconds:
                     time.sleep(stub.delay_seconds)
                 if self.path != "/payments/charges":
@@ -34,7 +36,8 @@ class PaymentProviderStub:
                 else:
                     charge = {"id": f"ch_{uuid.uuid4().hex}", "status": "succeeded", "request": body,
                               "idempotency_key": self.headers.get("Idempotency-Key")}
-                    stub.charges.append(charge)
+                    if generation == stub.generation:
+                        stub.charges.append(charge)
                     self._send(200, {"id": charge["id"], "status": "succeeded"})
 
             def _send(self, status: int, payload: dict) -> None:
@@ -58,6 +61,7 @@ class PaymentProviderStub:
         return self
 
     def reset(self) -> None:
+        self.generation += 1
         self.delay_seconds = 0.0
         self.fail = False
         self.charges.clear()
