@@ -78,6 +78,7 @@ def _render_str(event_dict: Any, **_kw: Any) -> str:
 
 
 def _add_logger_name(logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
     record = event_dict.get("_record")
     event_dict["logger_name"] = record.name if record is not None else getattr(logger, "name", None)
     return event_dict
@@ -85,14 +86,58 @@ def _add_logger_name(logger: Any, _method: str, event_dict: dict[str, Any]) -> d
 
 _timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
 
-_configured_stream: BinaryIO | None = None
+class _Sink(io.RawIOBase):
+    """The one output of every log line; its target can be switched (tests capture it)."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.target.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+_sink: _Sink | None = None
+
+
+def set_log_stream(stream: BinaryIO) -> None:
+    """Redirect every log line (structlog and stdlib) to `stream`, e.g. a BytesIO in tests."""
+    if _sink is not None:
+        _sink.target = stream
+
+
+def stdlib_json_formatter() -> logging.Formatter:
+    """stdlib records (uvicorn, gunicorn, libraries) rendered in our JSON shape."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.ExtraAdder(),
+            _add_logger_name,
+            _timestamper,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact,
+            structlog.processors.JSONRenderer(serializer=_render_str),
+        ],
+    )
 
 
 def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None) -> None:
     """Configure structlog and stdlib logging. Idempotent; `stream` (bytes) defaults to stdout."""
-    global _configured_stream
-    stream = stream or sys.stdout.buffer
-    _configured_stream = stream
+    global _sink
+    if _sink is None:
+        _sink = _Sink(stream or sys.stdout.buffer)
+    else:
+        _sink.target = stream or sys.stdout.buffer
     reset_access_logger()
     numeric_level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
 
@@ -106,25 +151,12 @@ def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None)
             structlog.processors.JSONRenderer(serializer=_render_bytes),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.BytesLoggerFactory(stream),
+        logger_factory=structlog.BytesLoggerFactory(_sink),
         cache_logger_on_first_use=True,
     )
 
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            structlog.stdlib.add_log_level,
-            _add_logger_name,
-            structlog.stdlib.ExtraAdder(),
-            _timestamper,
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            redact,
-            structlog.processors.JSONRenderer(serializer=_render_str),
-        ],
-    )
-    text_stream = io.TextIOWrapper(stream, encoding="utf-8", write_through=True, line_buffering=True)
+    formatter = stdlib_json_formatter()
+    text_stream = io.TextIOWrapper(_sink, encoding="utf-8", write_through=True, line_buffering=True)
     handler = logging.StreamHandler(text_stream)
     handler.setFormatter(formatter)
 

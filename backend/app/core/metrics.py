@@ -213,14 +213,19 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
     db_pool_size.inc(pool_size)
     db_pool_max_overflow.inc(max_overflow)
 
-    def update_pool_gauges(*_args: Any) -> None:
-        checked_out = pool.checkedout()
-        db_pool_checked_out.set(checked_out)
-        db_connections_active.set(checked_out)
+    # Counted from the events themselves: during "checkin" the pool still counts the connection.
+    def on_checkout(*_args: Any) -> None:
+        db_pool_checked_out.inc()
+        db_connections_active.inc()
         db_pool_overflow.set(max(0, pool.overflow()))
 
-    for name in ("checkout", "checkin", "close", "close_detached"):
-        event.listen(pool, name, update_pool_gauges)
+    def on_checkin(*_args: Any) -> None:
+        db_pool_checked_out.dec()
+        db_connections_active.dec()
+        db_pool_overflow.set(max(0, pool.overflow()))
+
+    event.listen(pool, "checkout", on_checkout)
+    event.listen(pool, "checkin", on_checkin)
 
     @event.listens_for(sync_engine, "before_cursor_execute")
     def _before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
@@ -252,6 +257,4 @@ def uninstrument_pool_gauges(pool_size: int, max_overflow: int) -> None:
     """On engine dispose: this worker no longer contributes capacity."""
     db_pool_size.dec(pool_size)
     db_pool_max_overflow.dec(max_overflow)
-    db_pool_checked_out.set(0)
-    db_connections_active.set(0)
     db_pool_overflow.set(0)
