@@ -140,9 +140,13 @@ class ThrowawayPostgres:
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the postgres user
+            args = ("runuser", "-u", "postgres", "--", *args)
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
     def start(self) -> ThrowawayPostgres:
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
         self._run(str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         self.ctl("start")
         return self

@@ -1,0 +1,133 @@
+"""The API as deployed: gunicorn with two uvicorn workers (gunicorn_conf.py), metrics served by the
+master on their own port from the multiprocess directory. Real PostgreSQL, Redis and Spotlight."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from tests.obs_support import free_port, http, spotlight_bin, start_gunicorn, start_spotlight, wait_until
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def scrape(metrics_url: str, openmetrics: bool = False) -> str:
+    headers = {"Accept": "application/openmetrics-text; version=1.0.0"} if openmetrics else {}
+    req = urllib.request.Request(metrics_url + "/metrics", headers=headers)
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return resp.read().decode()
+
+
+def value(text: str, line_prefix: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(line_prefix):
+            total += float(line.split(" ")[1])
+    return total
+
+
+@pytest.fixture
+def gunicorn_env(database_url, redis_prefix, tmp_path):
+    return {
+        "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:6379/11", "REDIS_KEY_PREFIX": redis_prefix,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp"), "SENTRY_TRACES_SAMPLE_RATE": "1.0",
+        "SENTRY_SPOTLIGHT_URL": f"http://127.0.0.1:{free_port()}/stream", "ANALYTICS_DELIVERY_ENABLED": "false",
+        "FAULT_INJECTION_ENABLED": "true", "FAULT_STATE_FILE": str(tmp_path / "faults.json"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tmp_path):
+    proc, api, metrics = start_gunicorn(gunicorn_env, workers=2)
+    try:
+        n = 300
+        for i in range(n):  # a new connection each time, so the kernel spreads them over both workers
+            assert http("GET", f"{api}/api/rum/unknown-{i}")[0] == 404
+        text = scrape(metrics)
+        served = value(text, 'http_requests_total{method="GET",route="<unmatched>",status_code="404"}')
+        assert served == n
+        mp = tmp_path / "mp"
+        pids = {p.stem.split("_")[-1] for p in mp.glob("counter_*.db")}
+        assert len(pids) >= 2, f"expected both workers to have served requests, files: {pids}"
+        assert value(text, "process_cpu_seconds_total") > 0 and "process_resident_memory_bytes" in text
+        assert value(text, "db_pool_size") == 20  # 2 workers x DB_POOL_SIZE 10, live-summed
+
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+        for _ in range(5):  # sampled (rate 1.0) requests leave trace-ID exemplars
+            http("GET", api + "/api/me")
+        time.sleep(1.1)  # exemplar files are flushed at most once a second per worker
+        http("GET", api + "/api/me")
+        http("GET", api + "/api/me")
+        om = wait_until(lambda: (t := scrape(metrics, openmetrics=True)) and "trace_id=" in t and t, timeout=5,
+                        what="an exemplar in the OpenMetrics output")
+        bucket_lines = [ln for ln in om.splitlines() if ln.startswith("http_request_duration_seconds_bucket") and "# {" in ln]
+        assert bucket_lines and 'route="/api/me"' in "".join(bucket_lines)
+        assert http("GET", api + "/metrics")[0] == 404  # never on the API port
+    finally:
+        proc.stop()
+
+
+def test_sigterm_drains_in_flight_requests(gunicorn_env):
+    proc, api, _ = start_gunicorn(gunicorn_env, workers=1)
+    try:
+        assert http("PUT", api + "/_faults", {"latency_ms": 1500, "latency_routes": ["/api/me"]})[0] == 200
+        result = {}
+
+        def slow() -> None:
+            result["status"] = http("GET", api + "/api/me", timeout=10)[0]
+
+        t = threading.Thread(target=slow)
+        t.start()
+        time.sleep(0.4)  # the request is now sleeping inside the worker
+        proc.signal(signal.SIGTERM)
+        t.join(10)
+        assert result.get("status") == 401  # completed normally (unauthenticated), not cut off
+        proc.popen.wait(15)
+        assert proc.popen.returncode == 0
+    finally:
+        proc.stop()
+
+
+@pytest.mark.skipif(spotlight_bin() is None, reason="Spotlight not installed under infra/spotlight")
+def test_exception_reaches_real_spotlight_without_the_password(gunicorn_env):
+    spot, spot_url = start_spotlight()
+    env = {**gunicorn_env, "SENTRY_SPOTLIGHT_URL": spot_url + "/stream", "SENTRY_TRACES_SAMPLE_RATE": "0"}
+    proc, api, _ = start_gunicorn(env, workers=1)
+    try:
+        assert http("PUT", api + "/_faults", {"error_ratio": 1.0, "error_routes": ["/api/auth/login"]})[0] == 200
+        status, headers, body = http("POST", api + "/api/auth/login",
+                                     {"email": "spot@example.com", "password": "Spotlight-Secret-123"},
+                                     headers={"X-Request-ID": "spotlight-req-1"})
+        assert status == 500 and json.loads(body)["request_id"] == "spotlight-req-1"
+
+        def stream_has_event() -> str | None:
+            req = urllib.request.Request(spot_url + "/stream", headers={"Accept": "text/event-stream"})
+            chunks = []
+            try:
+                with urllib.request.urlopen(req, timeout=1.5) as resp:
+                    while True:
+                        line = resp.readline()
+                        if not line:
+                            break
+                        chunks.append(line.decode(errors="replace"))
+                        if "spotlight-req-1" in chunks[-1]:
+                            return "".join(chunks)
+            except (TimeoutError, OSError):
+                pass
+            return None
+
+        data = wait_until(stream_has_event, timeout=15, what="the event in Spotlight")
+        assert '"request_id":"spotlight-req-1"' in data.replace(" ", "")
+        assert "InjectedFault" in data
+        assert "Spotlight-Secret-123" not in data and "spot@example.com" not in data
+    finally:
+        proc.stop()
+        spot.stop()
