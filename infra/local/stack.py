@@ -116,7 +116,7 @@ class Stack:
         self.data = data_dir()
         self.pids = self.data / "pids"
         self.logs = self.data / "logs"
-        self.env: dict[str, str] = {}
+        self.started: list[Path] = []  # pid files written by this invocation
 
     # process bookkeeping ----------------------------------------------------------------------
     def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None,
@@ -130,8 +130,9 @@ class Stack:
         out = open(logfile, "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env={**os.environ, **(env or {})}, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        # pid and the executable we started: `down` refuses to signal a PID reused by something else
-        pidfile.write_text(f"{proc.pid} {Path(cmd[0]).name}\n")
+        # pid and its kernel start time: `down` refuses to signal a PID reused by something else
+        pidfile.write_text(f"{proc.pid} {start_time(proc.pid)}\n")
+        self.started.append(pidfile)
         log(f"started {name} (pid {proc.pid}), log {logfile.relative_to(self.data.parent) if self.data.parent in logfile.parents else logfile}")
         return proc
 
@@ -193,18 +194,33 @@ class Stack:
             "FAULT_INJECTION_ENABLED": os.environ.get("FAULT_INJECTION_ENABLED", "true"),
             "FAULT_STATE_FILE": str(self.data / "faults.json"),
             "PROMETHEUS_MULTIPROC_DIR": str(self.data / "metrics-multiproc"),
-            "BACKEND_BIND": f"127.0.0.1:{p.backend}",
-            "METRICS_BIND": f"127.0.0.1:{p.metrics}",
+            "GUNICORN_BIND": f"127.0.0.1:{p.backend}",
+            "METRICS_PORT": str(p.metrics),
             "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-            "LOG_FILE": str(self.logs / "backend.jsonl"),
+            "RATE_LIMIT_AUTH_PER_MINUTE": os.environ.get("RATE_LIMIT_AUTH_PER_MINUTE", "20"),
         }
 
     def migrate(self, env: dict[str, str]) -> None:
         log("migrating the database (alembic upgrade head)")
         run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=ROOT / "backend", env=env)
 
+    def check_ports_free(self) -> None:
+        """Refuse to start over something else: a readiness probe would happily talk to it."""
+        p = self.ports
+        wanted = {"backend": p.backend, "backend metrics": p.metrics, "spotlight": p.spotlight,
+                  "capture server": p.capture}
+        if self.with_monitoring:
+            wanted |= {"prometheus": p.prometheus, "alertmanager": p.alertmanager, "node-exporter": p.node_exporter}
+        if self.with_frontend:
+            wanted["frontend"] = p.frontend
+        taken = [f"{name} :{port}" for name, port in wanted.items() if tcp_open("127.0.0.1", port)]
+        if taken:
+            raise SystemExit("[stack] ports already in use: " + ", ".join(taken)
+                             + " (another `make up`? run `make down`, or set the *_PORT variables)")
+
     def up(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
+        self.check_ports_free()
         p = self.ports
         db_url = self.resolve_postgres()
         redis_url = self.resolve_redis()
@@ -219,7 +235,7 @@ class Stack:
         spotlight = self.start("spotlight", [str(ROOT / "infra/spotlight/run.sh"), str(p.spotlight)])
         procs.append(("spotlight", spotlight, lambda: http_ok(f"http://127.0.0.1:{p.spotlight}/health"), 30))
 
-        backend = self.start("backend", [str(VENV_BIN / "gunicorn"), "-c", "gunicorn_conf.py", "app.main:create_app()"],
+        backend = self.start("backend", [str(VENV_BIN / "gunicorn"), "-c", "gunicorn_conf.py"],
                              env=benv, cwd=ROOT / "backend")
         procs.append(("backend", backend, lambda: http_ok(f"http://127.0.0.1:{p.backend}/ready"), 60))
 
@@ -229,7 +245,7 @@ class Stack:
             node = self.start("node-exporter", ["prometheus-node-exporter", "--no-collector.systemd",
                                                 f"--web.listen-address=127.0.0.1:{p.node_exporter}"])
             procs.append(("node-exporter", node, lambda: http_ok(f"http://127.0.0.1:{p.node_exporter}/metrics"), 15))
-            am_config = monitoring_config.render_alertmanager(self.data, p)
+            am_config = monitoring_config.render_alertmanager(self.data, p, self.profile)
             am = self.start("alertmanager", ["prometheus-alertmanager", f"--config.file={am_config}",
                                              f"--storage.path={self.data / 'alertmanager'}",
                                              f"--web.listen-address=127.0.0.1:{p.alertmanager}",
@@ -269,7 +285,7 @@ class Stack:
             "ALERTMANAGER_URL": f"http://127.0.0.1:{p.alertmanager}",
             "SPOTLIGHT_URL": f"http://127.0.0.1:{p.spotlight}",
             "CAPTURE_URL": f"http://127.0.0.1:{p.capture}",
-            "BACKEND_LOG_FILE": benv["LOG_FILE"],
+            "BACKEND_LOG_FILE": str(self.logs / "backend.log"),
             "ALERT_PROFILE": self.profile,
         }
         (self.data / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
@@ -294,17 +310,19 @@ class Stack:
         print(f"  logs: {self.logs}   stop: make down\n", flush=True)
 
 
-def down() -> int:
+def down(only: list[Path] | None = None) -> int:
+    """Stop what `up` recorded (or only the given pid files), newest first: apps before their dependencies."""
     pids = data_dir() / "pids"
-    if not pids.exists():
-        log("nothing to stop")
-        return 0
-    # stop in reverse start order: the app before its dependencies
-    files = sorted(pids.glob("*.pid"), key=lambda f: f.stat().st_mtime, reverse=True)
+    if only is None:
+        if not pids.exists():
+            log("nothing to stop")
+            return 0
+        files = sorted(pids.glob("*.pid"), key=lambda f: f.stat().st_mtime, reverse=True)
+    else:
+        files = list(reversed(only))
     for pidfile in files:
         name = pidfile.stem
-        pid_s, _, exe = pidfile.read_text().strip().partition(" ")
-        pid = int(pid_s)
+        pid = int(pidfile.read_text().split()[0])
         if not pid_alive(pidfile):
             log(f"{name}: not running")
             pidfile.unlink(missing_ok=True)
@@ -349,20 +367,23 @@ def process_exists(pid: int) -> bool:
         return False
 
 
-def pid_alive(pidfile: Path) -> bool:
-    """True when the PID runs and still runs the executable we recorded (guards against reuse)."""
+def start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
     try:
-        pid_s, _, exe = pidfile.read_text().strip().partition(" ")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def pid_alive(pidfile: Path) -> bool:
+    """True when the PID runs and is the very process we started (same start time: no PID reuse)."""
+    try:
+        pid_s, *rest = pidfile.read_text().split()
         pid = int(pid_s)
     except (OSError, ValueError):
         return False
-    if not process_exists(pid):
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return False
-    return not exe or exe in cmdline
+    return process_exists(pid) and (not rest or start_time(pid) == rest[0])
 
 
 def git_sha() -> str:
@@ -418,8 +439,9 @@ def main() -> int:
         try:
             stack.up()
         except BaseException:
-            log("start-up failed; stopping what was started")
-            down()
+            if stack.started:
+                log("start-up failed; stopping what this run started")
+                down(stack.started)
             raise
         return 0
     if args.cmd == "down":
