@@ -1,0 +1,113 @@
+"""Run-time configs for the native stack (and for tests on free ports).
+
+    python -m monitoring.native prometheus   --profile fast --dest .data/prometheus/prometheus.yml
+    python -m monitoring.native alertmanager --profile fast --dest .data/alertmanager
+    python -m monitoring.native commands     # the exact commands `make up` runs (for the lead)
+
+Prometheus: the committed monitoring/prometheus/prometheus*.yml use the contract ports; when ports
+differ (tests, PROMETHEUS_PORT=...) a config is written with the same generator and the rule
+files referenced by absolute path.
+
+Alertmanager: writes <dest>/alertmanager.yml and <dest>/secrets/ (mode 0600) from env vars
+SLACK_ALERTS_WEBHOOK_URL, SLACK_ENGINEERING_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY (and
+PAGERDUTY_URL); unset ones point at the local capture server (CAPTURE_URL, default
+http://127.0.0.1:9911). Nothing secret is ever written into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from monitoring import alertmanager_config, prometheus_config
+from monitoring.profiles import PROFILES
+from monitoring.rules.catalogue import RULE_FILE
+from monitoring.yamlio import dump
+
+MONITORING = Path(__file__).resolve().parent
+REPO = MONITORING.parent
+DATA = REPO / ".data"
+
+SECRET_ENV = {
+    alertmanager_config.SECRET_FILES["slack_alerts"]: "SLACK_ALERTS_WEBHOOK_URL",
+    alertmanager_config.SECRET_FILES["slack_engineering"]: "SLACK_ENGINEERING_WEBHOOK_URL",
+    alertmanager_config.SECRET_FILES["pagerduty"]: "PAGERDUTY_ROUTING_KEY",
+}
+
+
+def rule_file(profile: str) -> Path:
+    return MONITORING / "prometheus" / "rules" / profile / RULE_FILE
+
+
+def write_prometheus_config(dest: Path, profile: str = "production", *, targets: dict[str, str] | None = None,
+                            alertmanager: str = prometheus_config.NATIVE_ALERTMANAGER,
+                            environment: str = "local") -> Path:
+    """targets: job -> host:port (default: the contract ports of every native job)."""
+    p = PROFILES[profile]
+    config = prometheus_config.build(
+        p, targets=targets if targets is not None else prometheus_config.NATIVE_TARGETS,
+        alertmanagers=[alertmanager], rule_files=[str(rule_file(profile))], environment=environment)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(dump(config, "monitoring/native.py"))
+    return dest
+
+
+def write_alertmanager_config(dest_dir: Path, profile: str = "production", *,
+                              capture_url: str | None = None, env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ if env is None else env)
+    capture = (capture_url or env.get("CAPTURE_URL") or alertmanager_config.LOCAL_CAPTURE).rstrip("/")
+    dest_dir = Path(dest_dir)
+    secrets = dest_dir / "secrets"
+    secrets.mkdir(parents=True, exist_ok=True)
+    os.chmod(secrets, 0o700)
+    local = alertmanager_config.local_secret_values(capture)
+    for name, var in SECRET_ENV.items():
+        path = secrets / name
+        path.write_text(env.get(var) or local[name])
+        os.chmod(path, 0o600)
+    pagerduty_url = env.get("PAGERDUTY_URL") or f"{capture}/pagerduty/v2/enqueue"
+    config = alertmanager_config.build(profile=profile, pagerduty_url=pagerduty_url, secrets_dir="secrets")
+    path = dest_dir / "alertmanager.yml"
+    path.write_text(dump(config, "monitoring/native.py"))
+    return path
+
+
+def commands(profile: str = "production", data: Path = DATA) -> dict[str, list[str]]:
+    """The native processes and their exact flags (all bound to 127.0.0.1)."""
+    p = PROFILES[profile]
+    return {
+        "node-exporter": ["prometheus-node-exporter", "--no-collector.systemd",
+                          "--web.listen-address=127.0.0.1:9100"],
+        "alertmanager": ["prometheus-alertmanager", f"--config.file={data}/alertmanager/alertmanager.yml",
+                         f"--storage.path={data}/alertmanager/data", "--web.listen-address=127.0.0.1:9093",
+                         "--cluster.listen-address="],
+        "prometheus": ["prometheus", f"--config.file={data}/prometheus/prometheus.yml",
+                       f"--storage.tsdb.path={data}/prometheus/data", "--storage.tsdb.retention.time=30d",
+                       "--web.listen-address=127.0.0.1:9090", "--web.enable-lifecycle",
+                       f"--rules.alert.resend-delay={'1s' if p.name == 'fast' else '1m'}"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["prometheus", "alertmanager", "commands"])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=os.environ.get("ALERT_PROFILE", "production"))
+    parser.add_argument("--dest", type=Path)
+    parser.add_argument("--capture-url", help="capture server base URL (default $CAPTURE_URL or :9911)")
+    args = parser.parse_args(argv)
+    if args.what == "prometheus":
+        print(write_prometheus_config(args.dest or DATA / "prometheus" / "prometheus.yml", args.profile))
+    elif args.what == "alertmanager":
+        print(write_alertmanager_config(args.dest or DATA / "alertmanager", args.profile,
+                                        capture_url=args.capture_url))
+    else:
+        for name, argv_ in commands(args.profile).items():
+            print(f"{name}: {' '.join(argv_)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Alertmanager: configs valid (amtool check-config), every route exercised with
+`amtool config routes test`, every catalogue alert routed to the receivers its severity
+promises, and no secret in the committed files."""
+
+import subprocess
+
+import pytest
+import yaml
+
+from monitoring.generate import ROOT
+from monitoring.native import write_alertmanager_config
+from monitoring.profiles import PRODUCTION
+from monitoring.rules.catalogue import all_alerts
+
+AM = ROOT / "alertmanager"
+CONFIGS = ["alertmanager.yml", "alertmanager.fast.yml"]
+
+# (labels, receivers in routing order): one case per route of the tree, plus the fallback.
+ROUTE_CASES = [
+    ({"alertname": "NewErrorType", "severity": "warning", "service": "backend"}, ["slack-engineering"]),
+    ({"alertname": "HighErrorRate", "severity": "critical", "service": "backend"}, ["pagerduty", "slack-alerts"]),
+    ({"alertname": "SlowAPI", "severity": "warning", "service": "backend"}, ["slack-alerts"]),
+    ({"alertname": "Something", "severity": "info", "service": "backend"}, ["slack-alerts"]),
+    ({"alertname": "NoSeverity"}, ["slack-alerts"]),
+]
+
+
+def amtool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["amtool", *args], cwd=AM, capture_output=True, text=True, timeout=60)
+
+
+def route_test(config: str, labels: dict, receivers: list[str]) -> subprocess.CompletedProcess:
+    return amtool("config", "routes", "test", f"--config.file={config}",
+                  f"--verify.receivers={','.join(receivers)}", *[f"{k}={v}" for k, v in labels.items()])
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_check_config(config):
+    result = amtool("check-config", config)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("labels,receivers", ROUTE_CASES)
+def test_routes(config, labels, receivers):
+    result = route_test(config, labels, receivers)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_route_cases_cover_every_route_and_receiver():
+    config = yaml.safe_load((AM / "alertmanager.yml").read_text())
+    routes = config["route"]["routes"]
+    matched = set()
+    for labels, _ in ROUTE_CASES:
+        for i, route in enumerate(routes):
+            if all(labels.get(m.split("=", 1)[0].rstrip("!")) == m.split("=", 1)[1].strip('"')
+                   for m in route["matchers"]):
+                matched.add(i)
+                if not route.get("continue"):
+                    break
+    assert matched == set(range(len(routes)))
+    assert {r["name"] for r in config["receivers"]} == {r for _, rs in ROUTE_CASES for r in rs}
+
+
+def test_a_wrong_expectation_fails():
+    assert route_test("alertmanager.yml", {"alertname": "HighErrorRate", "severity": "critical"},
+                      ["slack-alerts"]).returncode != 0
+
+
+def test_every_catalogue_alert_reaches_its_receivers():
+    expected = {"critical": ["pagerduty", "slack-alerts"], "warning": ["slack-alerts"]}
+    for alert in all_alerts(PRODUCTION):
+        receivers = ["slack-engineering"] if alert.alert == "NewErrorType" else expected[alert.severity]
+        result = route_test("alertmanager.yml", {"alertname": alert.alert, "severity": alert.severity,
+                                                 "service": "backend"}, receivers)
+        assert result.returncode == 0, (alert.alert, result.stdout)
+
+
+def test_policy_business_hours_and_inhibition():
+    config = yaml.safe_load((AM / "alertmanager.yml").read_text())
+    warning = next(r for r in config["route"]["routes"] if r["matchers"] == ['severity="warning"'])
+    assert warning["active_time_intervals"] == ["business-hours"]
+    hours = config["time_intervals"][0]["time_intervals"][0]
+    assert hours["weekdays"] == ["monday:friday"] and hours["times"] == [{"start_time": "09:00", "end_time": "18:00"}]
+    assert config["inhibit_rules"] == [{"source_matchers": ['severity="critical"'],
+                                        "target_matchers": ['severity="warning"', 'alertname!="NewErrorType"'],
+                                        "equal": ["service"]}]
+
+
+def test_no_secret_in_committed_configs():
+    for name in CONFIGS:
+        text = (AM / name).read_text()
+        for field in ("api_url:", "routing_key:", "service_key:", "hooks.slack.com"):
+            assert field not in text, (name, field)
+        assert "api_url_file: secrets/" in text and "routing_key_file: secrets/" in text
+
+
+def test_secrets_are_written_from_env_next_to_the_config(tmp_path):
+    path = write_alertmanager_config(tmp_path, "production", env={
+        "SLACK_ALERTS_WEBHOOK_URL": "https://hooks.example/a", "PAGERDUTY_ROUTING_KEY": "k123",
+        "PAGERDUTY_URL": "https://events.pagerduty.com/v2/enqueue"})
+    assert (tmp_path / "secrets/slack_alerts_webhook_url").read_text() == "https://hooks.example/a"
+    assert (tmp_path / "secrets/slack_engineering_webhook_url").read_text() == "http://127.0.0.1:9911/slack/engineering"
+    assert (tmp_path / "secrets/pagerduty_routing_key").read_text() == "k123"
+    assert oct((tmp_path / "secrets/pagerduty_routing_key").stat().st_mode & 0o777) == "0o600"
+    assert "k123" not in path.read_text()
+    assert amtool("check-config", str(path)).returncode == 0

@@ -1,0 +1,31 @@
+"""Dashboards: rows from the seed, every panel has a query, fault markers name real scenarios."""
+
+from monitoring.dashboards.queries import load_dashboards, panel_queries, substitute
+
+SCENARIOS = {"steady", "error_burst", "slow_api", "db_pool_exhaustion", "redis_outage", "mixpanel_outage",
+             "billing_timeout", "backend_down"}
+
+
+def test_overview_rows():
+    overview = load_dashboards()["northstar-overview"]
+    rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
+    assert rows == ["Application", "Database", "Infrastructure", "Business", "Frontend", "Alerts"]
+
+
+def test_every_panel_has_a_query_and_known_fault_markers():
+    queries = panel_queries()
+    panels = {(q.dashboard, q.title) for q in queries}
+    for dash in load_dashboards().values():
+        for p in dash["panels"]:
+            if p["type"] != "row":
+                assert (dash["title"], p["title"]) in panels, p["title"]
+                assert p["datasource"] == {"type": "prometheus", "uid": "prometheus"}
+    faults = {q.requires_fault for q in queries} - {None}
+    assert faults and faults <= SCENARIOS
+    assert any(q.title == "Firing alerts" and q.requires_fault == "error_burst" for q in queries)
+    assert len({q.dashboard + q.title for q in queries}) > 40
+
+
+def test_grafana_variables_are_substituted():
+    exprs = [substitute(q.expr, "1m", "1h") for q in panel_queries()]
+    assert not [e for e in exprs if "$" in e.replace("${1}", "")]
