@@ -5,6 +5,10 @@ export async function register(): Promise<void> {
     await import('./sentry.server.config');
     const { installRequestMetrics } = await import('./lib/metrics/requestTiming');
     installRequestMetrics();
+    const { installForwardedFor } = await import('./lib/server/forwardedFor');
+    installForwardedFor();
+    const { installResponseListenerBudget } = await import('./lib/server/listenerBudget');
+    installResponseListenerBudget();
   }
   if (process.env.NEXT_RUNTIME === 'edge') {
     await import('./sentry.edge.config');

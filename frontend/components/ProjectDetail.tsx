@@ -115,7 +115,7 @@ export function ProjectDetail({ projectId }: { projectId: string }) {
 
           <form className="card" onSubmit={onAdd} noValidate aria-label="New task">
             <ErrorNotice error={addTask.error} />
-            <Field name="title" label="New task" required maxLength={500} errors={addTask.fieldErrors.title} />
+            <Field name="title" label="Task title" required maxLength={500} errors={addTask.fieldErrors.title} />
             <button className="btn" type="submit" disabled={addTask.pending}>
               {addTask.pending ? 'Adding…' : 'Add task'}
             </button>

@@ -42,6 +42,7 @@ export function serverRouteLabel(pathOrUrl: string): string {
   if (path.startsWith('/_next/image')) return '/_next/image';
   if (path.startsWith('/_next/')) return '/_next/other';
   if (path === '/favicon.ico') return '/favicon.ico';
+  if (path === '/_spotlight') return '/_spotlight';
   return '<unmatched>';
 }
 

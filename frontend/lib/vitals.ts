@@ -17,8 +17,14 @@ import { pageTemplate } from './routes';
 
 const RATINGS = new Set(['good', 'needs-improvement', 'poor']);
 
-export function toVitalPayload(metric: Pick<MetricType, 'name' | 'value' | 'rating' | 'id'> & { navigationURL?: string }, currentHref: string): VitalPayload | null {
+export function toVitalPayload(
+  metric: Pick<MetricType, 'name' | 'value' | 'rating' | 'id'> & { navigationURL?: string; navigationType?: MetricType['navigationType'] },
+  currentHref: string,
+): VitalPayload | null {
   if (!Number.isFinite(metric.value) || metric.value < 0) return null;
+  // A soft (client-side) navigation has no document response: web-vitals reports TTFB 0 for it,
+  // which would only drag the TTFB histogram down.
+  if (metric.name === 'TTFB' && metric.navigationType === 'soft-navigation') return null;
   const payload: VitalPayload = {
     name: metric.name,
     value: metric.name === 'CLS' ? Math.round(metric.value * 10000) / 10000 : Math.round(metric.value * 10) / 10,

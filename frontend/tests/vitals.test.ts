@@ -37,6 +37,11 @@ describe('toVitalPayload', () => {
     expect(toVitalPayload(metric({ name: 'FCP', value: 80 }), 'http://h/unknown/page')!.page).toBe('other');
   });
 
+  it('drops TTFB of soft navigations (no document response; web-vitals reports 0)', () => {
+    expect(toVitalPayload(metric({ name: 'TTFB', value: 0, navigationType: 'soft-navigation' }), 'http://h/dashboard')).toBeNull();
+    expect(toVitalPayload(metric({ name: 'FCP', value: 80, navigationType: 'soft-navigation' }), 'http://h/dashboard')).not.toBeNull();
+  });
+
   it('drops values that cannot be a measurement', () => {
     expect(toVitalPayload(metric({ name: 'INP', value: Number.NaN }), 'http://h/')).toBeNull();
     expect(toVitalPayload(metric({ name: 'INP', value: -1 }), 'http://h/')).toBeNull();

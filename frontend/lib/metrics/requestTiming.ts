@@ -9,9 +9,12 @@
 //   (route "/api/[...backend]"), static assets and the metrics endpoint; route is a template
 //   from lib/routes.ts, never the raw path.
 // - nextjs_render_duration_seconds{route}: only page routes (document or RSC payload requests),
-//   wall time from the request start to the response's last byte. Our pages fetch their data
-//   in the browser, so this is the server render + streaming time; it also includes time the
-//   request waited in the event loop behind others.
+//   wall time from the request start to the response's last byte (includes time spent waiting
+//   in the event loop behind other requests). Pages prerendered at build time (/, /signup,
+//   /login, /dashboard, /pricing) are served from the build output, so for them this is serve
+//   time, not a fresh React render; /projects/[id] renders on every request. Our pages fetch
+//   their data in the browser, so no backend time is included. Link prefetches (RSC payload
+//   requests for links in view) are counted as well.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPageRoute, serverRouteLabel } from '../routes';

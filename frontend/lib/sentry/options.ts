@@ -12,15 +12,39 @@ export function sampleRate(value: string | undefined, fallback: number): number 
 }
 
 /**
- * Spotlight (the local Sentry) when there is no DSN, outside production. An explicit URL wins;
- * "off"/"false" disables it.
+ * Spotlight (the local Sentry) is used only when there is no DSN and we are not in production
+ * (as in the backend: "SENTRY_DSN empty -> Spotlight"). `configured` is the sidecar URL
+ * (SENTRY_SPOTLIGHT_URL); "off"/"false"/"0" disables it.
  */
-export function spotlightUrl(dsn: string | undefined, environment: string, explicit: string | undefined): string | undefined {
-  const wanted = explicit?.trim();
+export function spotlightUrl(dsn: string | undefined, environment: string, configured: string | undefined): string | undefined {
+  const wanted = configured?.trim();
   if (wanted === 'off' || wanted === 'false' || wanted === '0') return undefined;
-  if (wanted) return wanted;
   if (dsn || environment === 'production') return undefined;
-  return DEFAULT_SPOTLIGHT_URL;
+  return wanted || DEFAULT_SPOTLIGHT_URL;
+}
+
+/** Same-origin path the browser posts Spotlight envelopes to; proxy.ts relays it (see lib/proxyTargets.ts). */
+export const SPOTLIGHT_RELAY_PATH = '/_spotlight';
+
+/**
+ * A syntactically valid DSN that is never contacted: with `tunnel` set, the SDK posts every
+ * envelope to the tunnel. It exists because the SDK only propagates traces (sentry-trace,
+ * baggage) and records replays when it has a DSN; Spotlight-only would break the
+ * browser -> backend trace locally.
+ */
+export const LOCAL_SPOTLIGHT_DSN = 'http://spotlight@localhost/0';
+
+export interface BrowserSentryTarget {
+  dsn: string | undefined;
+  tunnel: string | undefined;
+}
+
+/** Real DSN when given; else, outside production, Spotlight through the same-origin relay; else off. */
+export function browserSentryTarget(dsn: string | undefined, environment: string, spotlightFlag: string | undefined): BrowserSentryTarget {
+  if (dsn) return { dsn, tunnel: undefined };
+  const off = ['off', 'false', '0'].includes((spotlightFlag ?? '').trim());
+  if (off || environment === 'production') return { dsn: undefined, tunnel: undefined };
+  return { dsn: LOCAL_SPOTLIGHT_DSN, tunnel: SPOTLIGHT_RELAY_PATH };
 }
 
 /**
