@@ -125,12 +125,15 @@ def _headline(item: dict) -> list[str]:
     if item.get("kind") == "pagerduty":
         inner = payload.get("payload") or {}
         details = inner.get("custom_details") or {}
-        return [str(inner.get("summary", "")), str(payload.get("dedup_key", "")),
-                json.dumps(details.get("firing", "")), json.dumps(details.get("resolved", ""))]
-    parts = [str(payload.get("text", ""))]
-    for att in payload.get("attachments") or []:
-        parts += [str(att.get("title", "")), str(att.get("fallback", "")), str(att.get("text", ""))]
-    return parts
+        if not isinstance(details, dict):
+            details = {}
+        return [str(inner.get("summary", "")), str(details.get("firing", ""))]
+    # Slack: the title names the alert group; the text holds descriptions, which may mention
+    # other alerts ("ServiceDown covers it"), so it is only used when there is no attachment.
+    attachments = payload.get("attachments") or []
+    if not attachments:
+        return [str(payload.get("text", ""))]
+    return [str(att.get(k, "")) for att in attachments for k in ("title", "fallback")]
 
 
 def _status(item: dict) -> str:
@@ -150,7 +153,8 @@ def parse_deliveries(items: list[dict], alert_names: list[str]) -> list[Delivery
         kind = item.get("kind")
         if kind not in ("slack", "pagerduty"):
             continue
-        receiver = Receiver("slack", item.get("channel", "")) if kind == "slack" else Receiver("pagerduty")
+        channel = str(item.get("channel", "")).lstrip("#")
+        receiver = Receiver("slack", channel) if kind == "slack" else Receiver("pagerduty")
         text = " ".join(_headline(item))
         names = {n for n, p in pats.items() if p.search(text)}
         out.append(Delivery(receiver, frozenset(names), _status(item), float(item.get("received_at", 0))))
@@ -235,6 +239,8 @@ def _judge_expected(sc: Scenario, e: Expect, rules: RuleSet, obs: Observed, stri
         v.failures.append(f"{sc.name}: {e.alert} fired, but not for {e.labels} (fired: {tr.fired_series})")
     if tr.first_firing is not None:
         res.latency_s = round(tr.first_firing - obs.t_fault, 2)
+        if res.latency_s < 0:
+            v.failures.append(f"{sc.name}: {e.alert} fired {-res.latency_s:.1f}s before the fault was injected")
         if res.within_bound is False:
             msg = (f"{sc.name}: {e.alert} fired {res.latency_s:.1f}s after the fault, later than its bound "
                    f"{res.bound_s:.1f}s (theoretical minimum {res.theoretical_min_s:.1f}s + 2 evaluations + 1 scrape)")

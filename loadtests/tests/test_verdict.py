@@ -145,3 +145,27 @@ def test_delivery_parsing_tells_apart_names_and_status() -> None:
     ds = parse_deliveries(items, ["ErrorBurst", "ErrorStorm", "Error"])
     assert [(set(d.alerts), d.status) for d in ds] == [({"ErrorBurst"}, "firing"), ({"ErrorBurst"}, "resolved"),
                                                       ({"ErrorStorm"}, "resolved")]
+
+
+def test_outbox_exactly_once_comparison() -> None:
+    from loadtests.outbox import compare
+
+    def ev(i: str) -> dict:
+        return {"kind": "mixpanel", "event": {"event": "signup", "properties": {"$insert_id": i}}}
+
+    ok = compare([("a", True), ("b", True)], [ev("a"), ev("b")])
+    assert ok.failures() == []
+    bad = compare([("a", True), ("b", True), ("c", False)], [ev("a"), ev("a")])
+    failures = " | ".join(bad.failures())
+    assert "1 of 3 business events still in the outbox" in failures
+    assert "1 business events marked delivered never reached" in failures
+    assert "more than once" in failures
+
+
+def test_dashboard_check_lists_empty_panels_by_dashboard_and_title() -> None:
+    from loadtests.dashboards import Panel, check
+
+    panels = [Panel("Overview", "RPS", ("sum(rate(x[$__rate_interval]))",)), Panel("Overview", "Errors", ("y",))]
+    res = check(lambda expr, at: [1] if expr.startswith("sum") else [], panels)
+    assert res.empty == ["Overview / Errors (no data: y)"]
+    assert "Overview / Errors" in (res.failure() or "")

@@ -1,0 +1,400 @@
+"""Alert verification: prove that exactly the right alerts fire, reach the right receivers and
+resolve, under real load, against the real Prometheus and Alertmanager.
+
+    python -m loadtests.harness                 # the full catalogue (`make verify-alerts`)
+    python -m loadtests.harness --short         # steady, error_burst, slow_api (inside `make test`)
+    python -m loadtests.harness --scenarios steady,redis_outage
+    python -m loadtests.harness --rules-dir DIR # judge a modified copy of the rules (self-check)
+
+It brings up the native stack with the fast alert profile (infra/local/stack.py, own data folder
+and ports, see loadtests/stack_control.py), then for each scenario: waits for a clean slate,
+starts Locust as its own process, injects the fault, polls Prometheus and Alertmanager with
+deadlines, removes the fault, waits for resolution, stops Locust and judges (loadtests/verdict.py).
+A report (Markdown + PNG timelines) goes to loadtests/reports/<timestamp>/. The stack is stopped
+at the end, also on failure or Ctrl-C. Exit code 0 only when every check passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from loadtests import catalogue, dashboards, outbox, report
+from loadtests.catalogue import Expect, Scenario
+from loadtests.clients import Alertmanager, Capture, Faults, Prometheus, poll
+from loadtests.locust_process import LocustProcess
+from loadtests.rules import RuleSet, acceptance_bound, from_prometheus, parse_duration
+from loadtests.stack_control import ROOT, NativeStack, apply_default_env, data_dir, frontend_built
+from loadtests.verdict import AlertRecorder, Delivery, Observed, Track, evaluate, parse_deliveries
+
+POLL_S = 0.5
+WARMUP_S = 8.0  # traffic before the fault, once Prometheus sees it
+FIRE_SLACK_S = 20.0  # beyond the largest acceptance bound, before "did not fire" (failures stay visible)
+DELIVERY_WAIT_S = 15.0  # after firing, for Alertmanager's notification to arrive
+RESOLVE_BUDGET_S = 150.0  # after the fault ends (the 6x page's 30m short window is 90 s in fast)
+CLEAN_SLATE_S = 180.0
+REPORTS = ROOT / "loadtests" / "reports"
+
+
+def log(msg: str) -> None:
+    print(f"[harness {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+@dataclass
+class Context:
+    env: dict[str, str]
+    prom: Prometheus
+    am: Alertmanager
+    capture: Capture
+    faults: Faults
+    stack: NativeStack
+    rules: RuleSet
+    report_dir: Path
+    run_started: float
+    with_frontend: bool
+    sticky: set[str] = field(default_factory=set)  # alerts allowed to stay firing across scenarios
+    first_sample_at: float | None = None
+    fault_panel_checks: dict[str, dashboards.FillResult] = field(default_factory=dict)
+    ignored: list[dict[str, str]] = field(default_factory=list)  # label sets left out of judgement
+
+    def ignored_alert(self, alert: dict) -> bool:
+        labels = alert.get("labels", {})
+        return any(all(labels.get(k) == v for k, v in m.items()) for m in self.ignored)
+
+
+# --- observing ------------------------------------------------------------------------------------
+
+
+def tick(ctx: Context, rec: AlertRecorder) -> None:
+    prom_alerts = [a for a in ctx.prom.alerts() if not ctx.ignored_alert(a)]
+    try:
+        am_alerts = ctx.am.alerts()
+    except Exception:  # noqa: BLE001 - inhibition info is a bonus; Prometheus is the judge
+        am_alerts = []
+    rec.observe(time.time(), prom_alerts, am_alerts)
+
+
+def deliveries(ctx: Context, since_seq: int) -> list[Delivery]:
+    items = ctx.capture.captured(since=since_seq)
+    return parse_deliveries(items, ctx.rules.names())
+
+
+def expectation_met(e: Expect, tr: Track | None, ds: list[Delivery], t_fault: float) -> bool:
+    if tr is None or not tr.fired:
+        return False
+    if tr.carried or tr.inhibited_by:
+        return True
+    return all(any(d.receiver == r and e.alert in d.alerts and d.status == "firing" and d.at >= t_fault for d in ds)
+               for r in e.receivers)
+
+
+def wait_clean_slate(ctx: Context, timeout: float = CLEAN_SLATE_S) -> None:
+    """No alert pending or firing, except those declared to outlast their scenario."""
+    def clean() -> bool:
+        active = {a["labels"]["alertname"] for a in ctx.prom.alerts()
+                  if a.get("state") in ("pending", "firing") and not ctx.ignored_alert(a)}
+        return not (active - ctx.sticky)
+    try:
+        poll("clean slate", clean, timeout, POLL_S)
+    except TimeoutError:
+        active = sorted({a["labels"]["alertname"] for a in ctx.prom.alerts() if not ctx.ignored_alert(a)} - ctx.sticky)
+        log(f"alerts still active after {timeout:.0f}s: {active} (the next scenario will judge them)")
+
+
+def data_age(ctx: Context) -> float | None:
+    return time.time() - ctx.first_sample_at if ctx.first_sample_at else None
+
+
+# --- faults ---------------------------------------------------------------------------------------
+
+
+def fault_context(ctx: Context) -> dict:
+    rule = ctx.rules.alerts.get("DatabaseConnectionsHigh")
+    return {
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", 10)),
+        "pool_max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", 5)),
+        "pool_threshold": next((t for t in (rule.thresholds if rule else ()) if 0 < t < 1), 0.8),
+    }
+
+
+def inject(ctx: Context, sc: Scenario) -> None:
+    f = sc.fault
+    if f.kind == "faults_api":
+        payload = {k: (v(fault_context(ctx)) if callable(v) else v) for k, v in f.payload.items()}
+        ctx.faults.set(**payload)
+        log(f"fault on: /_faults {payload}")
+    elif f.kind == "mixpanel_down":
+        ctx.capture.mixpanel_down(True)
+        log("fault on: Mixpanel stand-in answers 503")
+    elif f.kind == "stop_backend":
+        ctx.stack.stop_backend()
+        log("fault on: backend stopped (SIGTERM by PID)")
+
+
+def clear(ctx: Context, sc: Scenario) -> None:
+    f = sc.fault
+    if f.kind == "faults_api":
+        ctx.faults.clear()
+    elif f.kind == "mixpanel_down":
+        ctx.capture.mixpanel_down(False)
+    elif f.kind == "stop_backend":
+        t0 = time.monotonic()
+        ctx.stack.start_backend()
+        log(f"backend restarted and ready in {time.monotonic() - t0:.1f}s")
+    log("fault off")
+
+
+# --- one scenario ---------------------------------------------------------------------------------
+
+
+def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[dashboards.Panel]],
+                 strict_latency: bool, steady_seconds: float | None) -> report.ScenarioRecord:
+    log(f"--- {sc.name}: {sc.description}")
+    wait_clean_slate(ctx)
+    since_seq = ctx.capture.last_seq()
+    rules = ctx.rules
+    bounds = [acceptance_bound(rules[e.alert], e.fill, rules, None) for e in sc.expect if e.alert in rules]
+    fire_deadline_s = (max(bounds) if bounds else 0) + FIRE_SLACK_S
+    budget = int(60 + fire_deadline_s + DELIVERY_WAIT_S + RESOLVE_BUDGET_S + (steady_seconds or sc.steady_seconds))
+    locust = LocustProcess(ctx.env["BACKEND_URL"], sc.users, sc.user_classes, budget,
+                           ctx.report_dir / "locust" / sc.name,
+                           ctx.env.get("FRONTEND_URL", "") if ctx.with_frontend else "")
+    rec = AlertRecorder()
+    started = time.time()
+    locust.start()
+    extra_failures: list[str] = []
+    t_clear: float | None = None
+    try:
+        # warm-up: Prometheus must see the traffic before the fault (ratios need a denominator)
+        def traffic() -> bool:
+            tick(ctx, rec)
+            if not locust.running():
+                raise RuntimeError(f"Locust exited early, see {locust.csv_prefix}.log")
+            r = ctx.prom.query('sum(rate(http_requests_total{job="backend"}[5s]))')
+            return bool(r) and float(r[0]["value"][1]) > 1.0 and time.time() - started >= WARMUP_S
+        poll("traffic visible in Prometheus", traffic, 60, POLL_S)
+        t_fault = time.time()
+        inject(ctx, sc)
+        if not sc.expect:
+            end = t_fault + (steady_seconds if steady_seconds is not None else sc.steady_seconds)
+            while time.time() < end:
+                tick(ctx, rec)
+                time.sleep(POLL_S)
+        else:
+            deadline, all_fired = t_fault + fire_deadline_s, False
+            while time.time() < deadline:
+                tick(ctx, rec)
+                ds = deliveries(ctx, since_seq)
+                if all(expectation_met(e, rec.tracks.get(e.alert), ds, t_fault) for e in sc.expect):
+                    break
+                if not all_fired and all(rec.tracks.get(e.alert) and rec.tracks[e.alert].fired for e in sc.expect):
+                    all_fired, deadline = True, time.time() + DELIVERY_WAIT_S  # now only deliveries are awaited
+                time.sleep(POLL_S)
+            for scen, panels in panels_by_fault.items():
+                if scen == sc.name and panels:
+                    ctx.fault_panel_checks[sc.name] = dashboards.check(ctx.prom.query, panels)
+            clear(ctx, sc)
+            t_clear = time.time()
+            must_resolve = {e.alert for e in sc.expect if e.resolves} | set(sc.may_fire)
+            end = t_clear + RESOLVE_BUDGET_S
+            while time.time() < end:
+                tick(ctx, rec)
+                active = rec.active_names()
+                if not (active & must_resolve) and not (active - ctx.sticky - {e.alert for e in sc.expect if not e.resolves}):
+                    break
+                time.sleep(POLL_S)
+        if "outbox_exactly_once" in sc.checks:
+            extra_failures += check_outbox(ctx)
+    finally:
+        if sc.fault.kind != "none" and t_clear is None:
+            try:
+                clear(ctx, sc)
+            except Exception as exc:  # noqa: BLE001 - the stack goes down anyway
+                log(f"could not clear the fault: {exc}")
+        locust.stop()
+    ended = time.time()
+    stats = locust.stats()
+    obs = Observed(rec.tracks, deliveries(ctx, since_seq), t_fault, t_clear, ended, data_age(ctx),
+                   stats.requests, stats.failures, extra_failures)
+    verdict = evaluate(sc, rules, obs, strict_latency)
+    for e in sc.expect:
+        if not e.resolves:
+            ctx.sticky.add(e.alert)
+    record = report.ScenarioRecord(sc.name, sc.description, sc.fault.describe(), started, t_fault, t_clear, ended,
+                                   verdict, report.fetch_series(ctx.prom.query_range, started, ended), rec.samples,
+                                   {"requests": stats.requests, "failures": stats.failures, "rps": stats.rps,
+                                    "failures_by_name": stats.failures_by_name})
+    png = ctx.report_dir / f"{sc.name}.png"
+    try:
+        report.plot(record, png)
+        record.png = png.name
+    except Exception as exc:  # noqa: BLE001 - a plotting problem must not hide the verdict
+        log(f"plot failed: {exc}")
+    status = "ok" if verdict.ok else "FAIL"
+    log(f"{sc.name}: {status} in {ended - started:.0f}s; {stats.requests} requests, {stats.failures} failed")
+    for a in verdict.alerts:
+        log(f"  {a.alert:30s} fired +{a.latency_s if a.latency_s is not None else '–'}s "
+            f"(min {a.theoretical_min_s}, bound {a.bound_s}) {a.receivers} {a.note}")
+    for f in verdict.failures:
+        log(f"  FAIL {f}")
+    return record
+
+
+def check_outbox(ctx: Context) -> list[str]:
+    """After recovery every business event is delivered once: poll until the outbox drains."""
+    db = ctx.env["DATABASE_URL"]
+    try:
+        poll("outbox drained", lambda: all(d for _, d in outbox.outbox_rows(db, ctx.run_started)), 60, 1.0)
+    except TimeoutError:
+        pass  # compare() reports what is left
+    result = outbox.compare(outbox.outbox_rows(db, ctx.run_started), ctx.capture.captured(kind="mixpanel"))
+    log(f"outbox: {result.events} events since the run began; undelivered {len(result.undelivered)}, "
+        f"missing {len(result.missing)}, duplicated {len(result.duplicated)}")
+    if result.events == 0:
+        return ["no business events were written during the run (the outbox check proves nothing)"]
+    return result.failures()
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def override_rules(prom: Prometheus, rules_dir: Path) -> None:
+    """Point the running Prometheus at a copy of rule files (the self-check), then reload."""
+    flags = prom._data("/api/v1/status/flags")
+    config_path = Path(flags["config.file"])
+    if data_dir().resolve() not in config_path.resolve().parents:
+        raise SystemExit(f"refusing to rewrite {config_path}: not in the harness's data folder")
+    target = data_dir() / "rules-override"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(rules_dir, target)
+    config = yaml.safe_load(config_path.read_text())
+    config["rule_files"] = [str(p) for p in sorted(target.glob("*.y*ml"))]
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    prom.reload()
+    wanted = {p.name for p in target.glob("*.y*ml")}
+    poll("Prometheus loaded the override rules",
+         lambda: {Path(g["file"]).name for g in prom.rule_groups()} <= wanted and prom.rule_groups(), 30)
+    log(f"rules overridden from {rules_dir}")
+
+
+def load_rules(prom: Prometheus) -> RuleSet:
+    cfg = yaml.safe_load(prom.config()).get("global", {})
+    return from_prometheus(prom.rule_groups(), parse_duration(cfg.get("scrape_interval", "1m")),
+                           parse_duration(cfg.get("evaluation_interval", "1m")))
+
+
+def wait_targets(ctx: Context) -> None:
+    """The first samples of new targets take a few seconds: poll for data, not for /-/ready."""
+    jobs = ["backend"] + (["nextjs"] if ctx.with_frontend else [])
+    for job in jobs:
+        poll(f"{job} scraped", lambda j=job: ctx.prom.query(f'up{{job="{j}"}} == 1'), 60, POLL_S)
+    poll("backend app metrics", lambda: ctx.prom.query("app_info"), 60, POLL_S)
+    r = ctx.prom.query("min(prometheus_tsdb_lowest_timestamp_seconds)")
+    ctx.first_sample_at = float(r[0]["value"][1]) if r else time.time()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help=f"only {', '.join(catalogue.SHORT)}")
+    parser.add_argument("--scenarios", help="comma-separated scenario names (catalogue order is kept)")
+    parser.add_argument("--rules-dir", type=Path, help="load these rule files instead (break-a-rule self-check)")
+    parser.add_argument("--steady-seconds", type=float, help="override how long steady runs")
+    parser.add_argument("--no-frontend", action="store_true",
+                        help="do not start the frontend (its scrape-failure alerts are then left out)")
+    parser.add_argument("--lenient-latency", action="store_true",
+                        help="report detection latency above the bound instead of failing on it")
+    parser.add_argument("--report-dir", type=Path)
+    args = parser.parse_args(argv)
+
+    scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short)
+    apply_default_env()
+    with_frontend = not args.no_frontend
+    if with_frontend and not frontend_built():
+        log("frontend/.next is missing (run `make build`): running without the frontend")
+        with_frontend = False
+    report_dir = args.report_dir or REPORTS / report.stamp()
+    report_dir.mkdir(parents=True, exist_ok=True)
+
+    def on_signal(signum, _frame):  # run the finally-block (stack down) on SIGTERM too
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, on_signal)
+
+    t_run = time.time()
+    stack = NativeStack(with_frontend, log=lambda m: print(m, flush=True))
+    records: list[report.ScenarioRecord] = []
+    failures: list[str] = []
+    dash_lines: list[str] = []
+    try:
+        env = stack.up()
+        prom = Prometheus(env["PROMETHEUS_URL"])
+        if args.rules_dir:
+            override_rules(prom, args.rules_dir)
+        ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
+                      Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, with_frontend)
+        if not with_frontend:
+            ctx.ignored = [{"job": "nextjs"}, {"service": "frontend"}]
+        unknown = sorted({e.alert for s in scenarios for e in s.expect} - set(ctx.rules.names()))
+        if unknown:
+            failures.append(f"the catalogue names alerts Prometheus has not loaded: {', '.join(unknown)}")
+        ctx.faults.clear()  # a clean fault state (also proves the admin route is there)
+        wait_targets(ctx)
+        panels = dashboards.all_panels()
+        by_fault: dict[str, list[dashboards.Panel]] = {}
+        for p in panels:
+            if p.requires_fault:
+                by_fault.setdefault(p.requires_fault, []).append(p)
+        for sc in scenarios:
+            rec = run_scenario(ctx, sc, by_fault, not args.lenient_latency, args.steady_seconds)
+            records.append(rec)
+            failures += rec.verdict.failures
+            if "dashboards_fill" in sc.checks:
+                steady_panels = [p for p in panels if not p.requires_fault
+                                 and (with_frontend or "nextjs_" not in " ".join(p.exprs))]
+                res = dashboards.check(prom.query, steady_panels, at=rec.t_fault + (rec.ended - rec.t_fault) * 0.9)
+                dash_lines.append(f"after steady: {len(res.checked)} panels checked, {len(res.empty)} empty")
+                dash_lines += [f"EMPTY: {e}" for e in res.empty]
+                if res.failure():
+                    failures.append(f"steady: {res.failure()}")
+        ran = {s.name for s in scenarios}
+        for scen, plist in by_fault.items():
+            if scen in ctx.fault_panel_checks:
+                res = ctx.fault_panel_checks[scen]
+                dash_lines.append(f"during {scen}: {len(res.checked)} fault panels checked, {len(res.empty)} empty")
+                dash_lines += [f"EMPTY: {e}" for e in res.empty]
+                if res.failure():
+                    failures.append(f"{scen}: {res.failure()}")
+            else:
+                why = "not run" if scen not in ran else "no fault window"
+                dash_lines.append(f"not checked ({scen} {why}): " + "; ".join(p.label for p in plist))
+    except KeyboardInterrupt as exc:
+        failures.append(f"interrupted ({exc})")
+    except Exception as exc:  # noqa: BLE001 - report, then stop the stack
+        failures.append(f"harness error: {type(exc).__name__}: {exc}")
+        import traceback  # noqa: PLC0415
+
+        traceback.print_exc()
+    finally:
+        stack.down()
+    elapsed = time.time() - t_run
+    header = {"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_run)),
+              "total time": f"{elapsed:.0f}s", "scenarios": ", ".join(s.name for s in scenarios),
+              "profile": "fast (1s scrape/evaluation)", "frontend": "yes" if with_frontend else "no",
+              "rules": str(args.rules_dir) if args.rules_dir else "monitoring/ (as generated)"}
+    path = report.write(report_dir, records, header, dash_lines, failures)
+    log(f"report: {path}")
+    log(f"total {elapsed:.0f}s: {'PASS' if not failures else 'FAIL'}")
+    for f in failures:
+        log(f"FAIL {f}")
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

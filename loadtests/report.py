@@ -1,0 +1,140 @@
+"""The run report: Markdown plus one PNG timeline per scenario (matplotlib, headless).
+
+Timelines come from Prometheus (`query_range`, 1 s steps): requests per second, 5xx ratio and
+p95 latency of the backend, plus the alert states the harness polled, with the fault window
+shaded. Per alert: time from fault to firing next to the rule's theoretical minimum and the
+acceptance bound (minimum + 2 evaluation intervals + 1 scrape interval).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from loadtests.verdict import Verdict  # noqa: E402
+
+SERIES = {
+    "rps": ('sum(rate(http_requests_total{job="backend"}[5s]))', "requests/s"),
+    "error_ratio": ('sum(rate(http_requests_total{job="backend",status_code=~"5.."}[5s])) '
+                    '/ sum(rate(http_requests_total{job="backend"}[5s]))', "5xx ratio"),
+    "p95": ('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="backend"}[5s])))',
+            "p95 (s)"),
+}
+
+
+@dataclass
+class ScenarioRecord:
+    name: str
+    description: str
+    fault: str
+    started: float
+    t_fault: float
+    t_clear: float | None
+    ended: float
+    verdict: Verdict
+    series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    alert_samples: list[tuple[float, dict[str, str]]] = field(default_factory=list)
+    locust: dict = field(default_factory=dict)
+    png: str = ""
+
+
+def fetch_series(query_range, start: float, end: float) -> dict[str, list[tuple[float, float]]]:
+    out = {}
+    for key, (expr, _) in SERIES.items():
+        try:
+            result = query_range(expr, start, end, 1.0)
+        except Exception:  # noqa: BLE001 - a missing timeline must not hide the verdict
+            result = []
+        points = []
+        for series in result[:1]:
+            for t, v in series.get("values", []):
+                value = float(v)
+                points.append((float(t), value if math.isfinite(value) else float("nan")))
+        out[key] = points
+    return out
+
+
+def plot(rec: ScenarioRecord, path: Path) -> None:
+    names = sorted({n for _, states in rec.alert_samples for n in states})
+    fig, axes = plt.subplots(4, 1, figsize=(10, 8.5), sharex=True,
+                             gridspec_kw={"height_ratios": [1, 1, 1, max(1.0, 0.35 * len(names) + 0.4)]})
+    rel = lambda t: t - rec.t_fault  # noqa: E731 - seconds relative to the fault
+    for ax, key in zip(axes[:3], SERIES, strict=True):
+        pts = rec.series.get(key, [])
+        ax.plot([rel(t) for t, _ in pts], [v for _, v in pts], lw=1.4)
+        ax.set_ylabel(SERIES[key][1])
+        ax.grid(alpha=0.3)
+    ax = axes[3]
+    colors = {"pending": "#f2c14e", "firing": "#d1495b"}
+    for i, name in enumerate(names):
+        for (t0, states), (t1, _) in zip(rec.alert_samples, rec.alert_samples[1:], strict=False):
+            state = states.get(name)
+            if state:
+                ax.barh(i, t1 - t0, left=rel(t0), color=colors[state], height=0.6)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_ylim(-0.7, max(len(names), 1) - 0.3)
+    ax.set_xlabel("seconds since the fault (yellow pending, red firing)")
+    for a in axes:
+        if rec.t_clear:
+            a.axvspan(0, rel(rec.t_clear), color="#888", alpha=0.12)
+        a.axvline(0, color="#444", lw=0.8, ls="--")
+    axes[0].set_title(f"{rec.name}: {rec.fault}" + ("" if rec.verdict.ok else "  (FAILED)"))
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _fmt(v: float | None, unit: str = "s") -> str:
+    return "–" if v is None else f"{v:.1f}{unit}"
+
+
+def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str], dashboards: list[str],
+          failures: list[str]) -> Path:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["# Northstar alert verification", ""]
+    lines += [f"- **{k}**: {v}" for k, v in header.items()]
+    lines += ["", f"**Result: {'PASS' if not failures else 'FAIL'}**", ""]
+    if failures:
+        lines += ["## Failures", ""] + [f"- {f}" for f in failures] + [""]
+    lines += ["## Scenarios", "", "| scenario | result | fault | duration | requests | failed | req/s |",
+              "|---|---|---|---|---|---|---|"]
+    for r in records:
+        lines.append(f"| {r.name} | {'ok' if r.verdict.ok else '**FAIL**'} | {r.fault} | {r.ended - r.started:.0f}s "
+                     f"| {r.locust.get('requests', 0)} | {r.locust.get('failures', 0)} | {r.locust.get('rps', 0):.1f} |")
+    lines += ["", "## Detection latency per alert", "",
+              "Fault to firing (first poll that saw `firing`, 0.5 s polls) against the rule's theoretical "
+              "minimum (`for` + window fill, see loadtests/rules.py) and the acceptance bound (minimum + "
+              "2 evaluation intervals + 1 scrape interval).", "",
+              "| scenario | alert | fired after | theoretical min | bound | within | receivers | resolved after fault end | note |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        for a in r.verdict.alerts:
+            within = {True: "yes", False: "**no**", None: "–"}[a.within_bound]
+            receivers = ", ".join(f"{k}: {v}" for k, v in a.receivers.items()) or "–"
+            lines.append(f"| {r.name} | {a.alert}{'' if a.expected else ' (not expected)'} | {_fmt(a.latency_s)} "
+                         f"| {_fmt(a.theoretical_min_s)} | {_fmt(a.bound_s)} | {within} | {receivers} "
+                         f"| {_fmt(a.resolved_after_s)} | {a.note} |")
+    lines += ["", "## Dashboards", ""] + [f"- {d}" for d in dashboards] + [""]
+    lines += ["## Timelines", ""]
+    for r in records:
+        lines += [f"### {r.name}", "", r.description, ""]
+        if r.verdict.notes:
+            lines += [f"- note: {n}" for n in r.verdict.notes] + [""]
+        if r.locust.get("failures_by_name"):
+            lines += ["Locust failures: " + ", ".join(f"{k} x{v}" for k, v in r.locust["failures_by_name"].items()), ""]
+        if r.png:
+            lines += [f"![{r.name}]({r.png})", ""]
+    path = report_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
