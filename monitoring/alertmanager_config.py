@@ -9,11 +9,13 @@ Routing (seed "On-Call Rotation" + DESIGN.md section 3):
   during an outage is exactly what the HighErrorRate runbook asks to look for).
 
 Secrets never live in the repo: Slack webhook URLs and the PagerDuty routing key are read by
-Alertmanager from files (`api_url_file`, `routing_key_file`, both in Alertmanager 0.25) in a
-`secrets/` folder next to the config file (relative paths resolve against the config's folder).
-`monitoring/scripts/prepare_alertmanager.py` writes that folder from env vars, or, locally,
-pointing at the capture server. The PagerDuty Events API URL is not a secret: it is the real
-one in production and the capture server locally (`url`).
+Alertmanager from files (`api_url_file`, `routing_key_file`, both in Alertmanager 0.25). These
+paths must be absolute: Alertmanager 0.25 opens them relative to its working directory, not
+the config file (the live test runs it from / to prove the rendered config does not depend on
+that). The committed alertmanager.yml is the production shape: secrets under
+/etc/alertmanager/secrets, the real PagerDuty URL. `python -m monitoring.native alertmanager`
+renders the run-time config and writes the secret files from env vars or, locally, pointing at
+the capture server; there the PagerDuty URL (`url`, not a secret) is the capture server's.
 """
 
 from __future__ import annotations
@@ -58,8 +60,12 @@ def _slack(channel: str, secret: str, secrets_dir: str) -> dict:
     }
 
 
-def build(*, profile: str = "production", pagerduty_url: str = f"{LOCAL_CAPTURE}/pagerduty/v2/enqueue",
-          secrets_dir: str = "secrets", business_hours: dict | None = None) -> dict:
+PRODUCTION_SECRETS_DIR = "/etc/alertmanager/secrets"
+
+
+def build(*, profile: str = "production", pagerduty_url: str | None = None,
+          secrets_dir: str = PRODUCTION_SECRETS_DIR, business_hours: dict | None = None) -> dict:
+    """pagerduty_url None = Alertmanager's default (the real PagerDuty Events API v2)."""
     t = TIMINGS[profile]
     if business_hours is None:
         business_hours = BUSINESS_HOURS if profile == "production" else ALWAYS

@@ -37,7 +37,6 @@ def outputs() -> dict[str, str]:
     out["prometheus/prometheus.docker.yml"] = dump(prometheus_config.docker(PRODUCTION), src)
     src = "monitoring/alertmanager_config.py"
     out["alertmanager/alertmanager.yml"] = dump(alertmanager_config.build(profile="production"), src)
-    out["alertmanager/alertmanager.fast.yml"] = dump(alertmanager_config.build(profile="fast"), src)
     for name, dashboard in render_dashboards().items():
         out[f"grafana/dashboards/{name}"] = json.dumps(dashboard, indent=2, sort_keys=True) + "\n"
     return out

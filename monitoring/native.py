@@ -56,7 +56,11 @@ def write_prometheus_config(dest: Path, profile: str = "production", *, targets:
 
 
 def write_alertmanager_config(dest_dir: Path, profile: str = "production", *,
-                              capture_url: str | None = None, env: dict[str, str] | None = None) -> Path:
+                              capture_url: str | None = None, env: dict[str, str] | None = None,
+                              secrets_path: str | None = None) -> Path:
+    """Writes <dest_dir>/alertmanager.yml and <dest_dir>/secrets/*. The config refers to the
+    secrets by absolute path: <dest_dir>/secrets, or `secrets_path` when Alertmanager sees the
+    folder elsewhere (a container mounting dest_dir at /etc/alertmanager)."""
     env = dict(os.environ if env is None else env)
     capture = (capture_url or env.get("CAPTURE_URL") or alertmanager_config.LOCAL_CAPTURE).rstrip("/")
     dest_dir = Path(dest_dir)
@@ -69,7 +73,8 @@ def write_alertmanager_config(dest_dir: Path, profile: str = "production", *,
         path.write_text(env.get(var) or local[name])
         os.chmod(path, 0o600)
     pagerduty_url = env.get("PAGERDUTY_URL") or f"{capture}/pagerduty/v2/enqueue"
-    config = alertmanager_config.build(profile=profile, pagerduty_url=pagerduty_url, secrets_dir="secrets")
+    config = alertmanager_config.build(profile=profile, pagerduty_url=pagerduty_url,
+                                       secrets_dir=secrets_path or str(secrets.resolve()))
     path = dest_dir / "alertmanager.yml"
     path.write_text(dump(config, "monitoring/native.py"))
     return path
@@ -82,7 +87,7 @@ def commands(profile: str = "production", data: Path = DATA) -> dict[str, list[s
         "node-exporter": ["prometheus-node-exporter", "--no-collector.systemd",
                           "--web.listen-address=127.0.0.1:9100"],
         "alertmanager": ["prometheus-alertmanager", f"--config.file={data}/alertmanager/alertmanager.yml",
-                         f"--storage.path={data}/alertmanager/data", "--web.listen-address=127.0.0.1:9093",
+                         f"--storage.path={data}/alertmanager/data", "--web.listen-address=127.0.0.1:9093", "--web.external-url=http://127.0.0.1:9093",
                          "--cluster.listen-address="],
         "prometheus": ["prometheus", f"--config.file={data}/prometheus/prometheus.yml",
                        f"--storage.tsdb.path={data}/prometheus/data", "--storage.tsdb.retention.time=30d",
@@ -97,12 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default=os.environ.get("ALERT_PROFILE", "production"))
     parser.add_argument("--dest", type=Path)
     parser.add_argument("--capture-url", help="capture server base URL (default $CAPTURE_URL or :9911)")
+    parser.add_argument("--secrets-path", help="where Alertmanager sees <dest>/secrets (e.g. in a container)")
     args = parser.parse_args(argv)
     if args.what == "prometheus":
         print(write_prometheus_config(args.dest or DATA / "prometheus" / "prometheus.yml", args.profile))
     elif args.what == "alertmanager":
         print(write_alertmanager_config(args.dest or DATA / "alertmanager", args.profile,
-                                        capture_url=args.capture_url))
+                                        capture_url=args.capture_url, secrets_path=args.secrets_path))
     else:
         for name, argv_ in commands(args.profile).items():
             print(f"{name}: {' '.join(argv_)}")
