@@ -12,8 +12,11 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ['prom-client'],
 };
 
-// Source maps are uploaded only when a token is given; without it nothing leaves the machine.
-const sentryAuthToken = process.env.SENTRY_AUTH_TOKEN || undefined;
+// Source maps are uploaded only when a token, org and project are all given; otherwise the
+// build makes no connection at all (also the case for the bundle-secrets check, which sets
+// only a canary token).
+const uploadSourceMaps = Boolean(process.env.SENTRY_AUTH_TOKEN && process.env.SENTRY_ORG && process.env.SENTRY_PROJECT);
+const sentryAuthToken = uploadSourceMaps ? process.env.SENTRY_AUTH_TOKEN : undefined;
 
 export default withSentryConfig(nextConfig, {
   org: process.env.SENTRY_ORG,
@@ -22,13 +25,13 @@ export default withSentryConfig(nextConfig, {
   authToken: sentryAuthToken,
   telemetry: false,
   silent: true,
-  sourcemaps: { disable: sentryAuthToken ? false : true, deleteSourcemapsAfterUpload: true },
+  sourcemaps: { disable: !uploadSourceMaps, deleteSourcemapsAfterUpload: true },
   release: {
     name: process.env.GIT_SHA || undefined,
-    create: Boolean(sentryAuthToken),
-    finalize: Boolean(sentryAuthToken),
+    create: uploadSourceMaps,
+    finalize: uploadSourceMaps,
     setCommits: false,
     deploy: false,
   },
-  widenClientFileUpload: Boolean(sentryAuthToken),
+  widenClientFileUpload: uploadSourceMaps,
 });
