@@ -1,5 +1,6 @@
-"""A failing API call: the UI shows the request ID, and the browser's Sentry event (in Spotlight,
-through the same-origin relay) is tagged with the same ID.
+"""A failing API call: the UI shows the request ID, the browser's Sentry event (in Spotlight,
+through the same-origin relay) is tagged with the same ID, and it is in the same trace as the
+backend's work (sentry-trace propagated through the /api proxy).
 
 Uses the backend's guarded fault injection (FAULT_INJECTION_ENABLED=true, loopback only), so it
 needs BACKEND_URL (direct, not through the frontend) and SPOTLIGHT_URL; skipped without them.
@@ -109,3 +110,16 @@ def test_failed_call_shows_request_id_and_reaches_spotlight_with_it(
         page.wait_for_timeout(500)
     seen = [(e.get("platform"), (e.get("tags") or {}).get("request_id")) for e in spotlight.events]
     assert tagged("javascript"), f"no browser Sentry event tagged request_id={shown} in Spotlight; saw {seen}"
+
+    # One trace from the browser to the backend: the call carried sentry-trace, and the backend's
+    # own event for that 5xx (tagged with the same request ID) is in the browser's trace.
+    sent_trace = response.request.headers.get("sentry-trace", "")
+    assert re.match(r"^[0-9a-f]{32}-[0-9a-f]{16}", sent_trace), f"no sentry-trace on the API call: {sent_trace!r}"
+    browser_trace = tagged("javascript")[0]["contexts"]["trace"]["trace_id"]
+    assert browser_trace == sent_trace[:32]
+    for _ in range(20):
+        if tagged("python"):
+            break
+        page.wait_for_timeout(500)
+    assert tagged("python"), f"no backend Sentry event tagged request_id={shown}; saw {seen}"
+    assert {e["contexts"]["trace"]["trace_id"] for e in tagged("python")} == {browser_trace}
