@@ -122,6 +122,11 @@ def test_dashboards_fill_under_light_traffic(stack):
     except AssertionError:
         pytest.fail("empty or failing panels (dashboard / row / title):\n" + all_filled.report)
 
+    # Healthy traffic: nothing may fire or even be pending, except the missing Next.js target
+    # (this test runs no frontend).
+    active = {(a["labels"]["alertname"], a["labels"].get("job", "")) for a in ls.prom_alerts(prom)}
+    assert active <= {("TargetMissing", "nextjs")}, active
+
 
 def _pd_events(capture: str, action: str) -> list[dict]:
     return [i["payload"] for i in ls.captured(capture, "pagerduty")
@@ -168,6 +173,11 @@ def test_high_error_rate_fires_reaches_pagerduty_and_slack_and_resolves(stack):
         assert "of requests fail with 5xx* (critical)" in text and "Runbook: " + RUNBOOK_BASE_URL in text
         assert not [i for i in ls.captured(capture, "slack")
                     if i["channel"] == "engineering" and "HighErrorRate" in str(i["payload"])]
+        # The injected exception type is new: NewErrorType reaches #engineering (first occurrence
+        # of a counter series, and the Prometheus-history guard, both work against the real thing).
+        ls.wait_for("NewErrorType in Slack #engineering", lambda: [
+            i for i in ls.captured(capture, "slack")
+            if i["channel"] == "engineering" and "new exception type InjectedFault" in str(i["payload"])], 30)
     finally:
         ls.http_json("DELETE", f"{api}/_faults")
 
