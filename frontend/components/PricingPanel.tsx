@@ -83,7 +83,7 @@ export function PricingPanel() {
         </section>
         <section className="card" aria-label="Pro plan">
           <h2 style={{ marginTop: 0 }}>Pro {plan === 'pro' && <span className="badge">Current plan</span>}</h2>
-          <p className="price">€12 / month</p>
+          <p className="price">€19 / month</p>
           <ul>
             <li>Everything in Free</li>
             <li>Priority support</li>
