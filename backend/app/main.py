@@ -12,7 +12,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.rate_limit import RateLimiter
-from app.core.redis import Cache, create_redis
+from app.core.redis import Cache, RedisBreaker, create_redis
 from app.core import telemetry
 from app.projects.routes import router as projects_router
 from app.users.routes import router as users_router
@@ -31,8 +31,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.redis = redis
-    app.state.cache = Cache(redis, settings.REDIS_KEY_PREFIX)
-    app.state.rate_limiter = RateLimiter(redis, settings.REDIS_KEY_PREFIX)
+    breaker = RedisBreaker(settings.REDIS_BREAKER_SECONDS)  # shared: one outage, one timeout
+    app.state.cache = Cache(redis, settings.REDIS_KEY_PREFIX, breaker)
+    app.state.rate_limiter = RateLimiter(redis, settings.REDIS_KEY_PREFIX, breaker)
     app.state.http = http
     try:
         async with telemetry.running(app):  # DB metrics, analytics delivery, readiness

@@ -58,3 +58,55 @@ async def test_app_degrades_without_redis(make_client, settings, db):
     assert (await client.patch(f"/api/projects/{project['id']}", json={"name": "q"}, headers=headers)).status_code == 200
     assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
     assert (await client.get("/api/me", headers=headers)).status_code == 401
+
+
+class BlackHoleRedis:
+    """Accepts TCP connections and never answers: Redis hung or a dropped network path."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"redis://127.0.0.1:{self.sock.getsockname()[1]}/0"
+        self.connections: list = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+async def test_hung_redis_costs_one_timeout_per_breaker_period(make_client, settings, db):
+    hole = BlackHoleRedis()
+    try:
+        client = await make_client.client(settings.model_copy(update={
+            "REDIS_URL": hole.url, "REDIS_SOCKET_TIMEOUT": 0.2, "REDIS_BREAKER_SECONDS": 60,
+            "RATE_LIMIT_AUTH_PER_MINUTE": 5,
+        }))
+        token = (await signup(client))["token"]
+        client.cookies.clear()
+        headers = {"Authorization": f"Bearer {token}"}
+        project = (await client.post("/api/projects", json={"name": "p"}, headers=headers)).json()
+        for _ in range(5):
+            assert (await client.get("/api/me", headers=headers)).status_code == 200
+            response = await client.get(f"/api/projects/{project['id']}", headers=headers)
+            assert response.status_code == 200 and response.headers["x-cache"] == "miss"
+        # without the breaker every Redis operation above would have opened a connection
+        assert len(hole.connections) <= 1
+        statuses, _ = await _attempts(client, 5)  # the in-process limit still applies (signup used 1)
+        assert statuses == [401, 401, 401, 401, 429]
+    finally:
+        hole.close()

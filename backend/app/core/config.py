@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     REDIS_KEY_PREFIX: str = "ns:"
     REDIS_SOCKET_TIMEOUT: float = 0.25
     REDIS_MAX_CONNECTIONS: int = 50
+    # After a Redis error, skip Redis for this long (cache = miss, rate limit = in-process).
+    REDIS_BREAKER_SECONDS: float = 1.0
 
     DB_POOL_SIZE: int = 10
     DB_MAX_OVERFLOW: int = 5

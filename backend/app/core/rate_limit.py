@@ -12,6 +12,8 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.core.redis import RedisBreaker
+
 log = logging.getLogger(__name__)
 
 
@@ -35,9 +37,10 @@ class InProcessWindowCounter:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, breaker: RedisBreaker | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.breaker = breaker or RedisBreaker()
         self.fallback = InProcessWindowCounter()
         self.degraded = False
 
@@ -49,16 +52,20 @@ class RateLimiter:
         window = int(now // window_seconds)
         window_ends_at = (window + 1) * window_seconds
         key = f"{self.prefix}rl:{scope}:{client}:{window}"
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, window_seconds + 1)
-                count, _ = await pipe.execute()
-            self.degraded = False
-        except (RedisError, OSError) as exc:
-            if not self.degraded:
-                log.warning("rate limiter: Redis unavailable (%s), using in-process fallback", type(exc).__name__)
-            self.degraded = True
+        count = None
+        if not self.breaker.is_open():
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.incr(key)
+                    pipe.expire(key, window_seconds + 1)
+                    count, _ = await pipe.execute()
+                self.degraded = False
+            except (RedisError, OSError) as exc:
+                self.breaker.trip()
+                if not self.degraded:
+                    log.warning("rate limiter: Redis unavailable (%s), in-process fallback", type(exc).__name__)
+                self.degraded = True
+        if count is None:
             count = self.fallback.incr(key, window_ends_at, now)
         if count > limit:
             return max(1, math.ceil(window_ends_at - now))

@@ -1,10 +1,13 @@
 """One shared redis.asyncio connection pool, and helpers that degrade instead of raising.
 
 A Redis outage must never fail a request: reads become cache misses, writes are dropped.
-Callers that need to know (the rate limiter) catch RedisError themselves.
+Callers that need to know (the rate limiter) catch RedisError themselves. After an error a
+RedisBreaker skips Redis for a short while, so an unreachable (black-holed) Redis costs one
+socket timeout per breaker period instead of one per operation.
 """
 
 import logging
+import time
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
@@ -28,21 +31,43 @@ def create_redis(settings: Settings) -> Redis:
     return Redis(connection_pool=pool)
 
 
+class RedisBreaker:
+    """Open for open_seconds after a Redis error; then the next call tries Redis again.
+
+    Hand-written: a dozen lines, and the circuit-breaker packages on PyPI are sync-only or
+    unmaintained."""
+
+    def __init__(self, open_seconds: float = 1.0) -> None:
+        self.open_seconds = open_seconds
+        self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def trip(self) -> None:
+        self._open_until = time.monotonic() + self.open_seconds
+
+
 class Cache:
     """Thin key-value cache on top of the shared client; every Redis error is a miss/no-op."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, breaker: RedisBreaker | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.breaker = breaker or RedisBreaker()
 
     def key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
     async def get(self, key: str) -> bytes | None:
         cache_name = key[len(self.prefix):].partition(":")[0]  # "project", "session": bounded
+        if self.breaker.is_open():
+            record_cache(cache_name, "error")
+            return None
         try:
             value = await self.redis.get(key)
         except (RedisError, OSError) as exc:
+            self.breaker.trip()
             record_cache(cache_name, "error")
             log.warning("redis get failed, treating as miss: %s", type(exc).__name__)
             return None
@@ -50,17 +75,23 @@ class Cache:
         return value
 
     async def set(self, key: str, value: bytes | str, ttl_seconds: int) -> bool:
+        if self.breaker.is_open():
+            return False
         try:
             await self.redis.set(key, value, ex=ttl_seconds)
             return True
         except (RedisError, OSError) as exc:
+            self.breaker.trip()
             log.warning("redis set failed, skipped: %s", type(exc).__name__)
             return False
 
     async def delete(self, *keys: str) -> bool:
+        if self.breaker.is_open():
+            return False
         try:
             await self.redis.delete(*keys)
             return True
         except (RedisError, OSError) as exc:
+            self.breaker.trip()
             log.warning("redis delete failed: %s", type(exc).__name__)
             return False
