@@ -36,8 +36,10 @@ def _bucket_le(value: float) -> str:
 def record(method: str, route: str, value: float, trace_id: str) -> None:
     global _last_flush
     now = time.time()
-    _latest[f"{method}\x00{route}\x00{_bucket_le(value)}"] = [trace_id, value, now]
-    if now - _last_flush >= FLUSH_INTERVAL_SECONDS:
+    key = f"{method}\x00{route}\x00{_bucket_le(value)}"
+    new_key = key not in _latest
+    _latest[key] = [trace_id, value, now]
+    if new_key or now - _last_flush >= FLUSH_INTERVAL_SECONDS:  # new keys are bounded (routes x buckets)
         _last_flush = now
         flush()
 

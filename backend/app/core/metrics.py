@@ -185,7 +185,7 @@ def record_billing_outcome(outcome: str) -> None:
 _OPERATIONS = ("select", "insert", "update", "delete")
 _db_children = {op: db_query_duration_seconds.labels(op) for op in (*_OPERATIONS, "other")}
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
-_NUMBER_LITERAL = re.compile(r"\b\d+(?:\.\d+)?\b")
+_NUMBER_LITERAL = re.compile(r"(?<![$\w])\d+(?:\.\d+)?\b")
 _WHITESPACE = re.compile(r"\s+")
 
 

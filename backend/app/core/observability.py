@@ -18,21 +18,46 @@ from typing import Any
 
 import orjson
 import sentry_sdk
+from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
 from sentry_sdk.utils import event_from_exception
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import correlation, metrics
+from app.core.sentry import TRACED_SCOPE_KEY, RequestSampler
 from app.core.logging import access_logger, get_logger
 
 _error_log = get_logger("northstar.errors")
 MAX_LOGGED_PATH = 256
 
 
+_TRACE_ID_KEY = "northstar.trace_id"
+_ROUTE_KEY = "northstar.route"
+
+
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, access_log: bool = True, record_metrics: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, traces_sample_rate: float = 0.0, access_log: bool = True,
+                 record_metrics: bool = True) -> None:
         self.app = app
         self.access_log = access_log
         self.record_metrics = record_metrics
+        self.sampler = RequestSampler(traces_sample_rate)
+        # Only sampled requests pay for Sentry's transaction machinery (see app/core/sentry.py).
+        self.traced_app = SentryAsgiMiddleware(self._named_transaction, transaction_style="url",
+                                               mechanism_type="asgi", span_origin="auto.http.northstar", asgi_version=3)
+
+    async def _named_transaction(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # SentryAsgiMiddleware hands us a copy of the scope: report back through the shared state dict.
+        state = scope["state"]
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = state[_ROUTE_KEY] = metrics.route_template(scope)
+            transaction = sentry_sdk.get_current_scope().transaction
+            if transaction is not None:
+                transaction.name = route
+                transaction.source = "route"
+                if transaction.sampled:
+                    state[_TRACE_ID_KEY] = transaction.trace_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +77,8 @@ class ObservabilityMiddleware:
 
         status = 500
         response_started = False
+        traced, trace_id = self.sampler(scope)
+        scope[TRACED_SCOPE_KEY] = traced
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status, response_started
@@ -62,13 +89,16 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_request_id)
+            if traced and sentry_sdk.get_client().is_active():
+                await self.traced_app(scope, receive, send_with_request_id)
+            else:
+                await self.app(scope, receive, send_with_request_id)
         except Exception as exc:
             status = 500
-            route = metrics.route_template(scope)
+            route = state.get(_ROUTE_KEY) or metrics.route_template(scope)
             if self.record_metrics:
                 metrics.observe_unhandled_exception(exc, route)
-            _capture_unhandled(exc)
+            _capture_unhandled(exc, scope, route)
             _error_log.error("unhandled_exception", exception_type=type(exc).__name__, route=route,
                              request_id=request_id, exc_info=exc)
             if response_started:
@@ -76,13 +106,12 @@ class ObservabilityMiddleware:
             await _send_500(send, request_id)
         finally:
             duration = time.perf_counter() - start
-            route = metrics.route_template(scope)
-            span = sentry_sdk.get_current_span()
-            trace_id = span.trace_id if span is not None else None
+            route = state.get(_ROUTE_KEY) or metrics.route_template(scope)
+            sampled_trace_id = state.get(_TRACE_ID_KEY)
+            trace_id = sampled_trace_id or trace_id
             if in_progress is not None:
                 in_progress.dec()
-                metrics.observe_request(method, route, status, duration,
-                                        trace_id if span is not None and span.sampled else None)
+                metrics.observe_request(method, route, status, duration, sampled_trace_id)
                 if route.startswith("/api/"):
                     metrics.observe_api_usage(route, ctx.plan or ("unknown" if ctx.user_id else "anonymous"))
                 limited = state.get("rate_limited_scope")
@@ -103,12 +132,16 @@ class ObservabilityMiddleware:
             correlation.end(token)
 
 
-def _capture_unhandled(exc: BaseException) -> None:
+def _capture_unhandled(exc: BaseException, scope: Scope, route: str) -> None:
     client = sentry_sdk.get_client()
     if not client.is_active():
         return
     event, hint = event_from_exception(exc, client_options=client.options,
                                        mechanism={"type": "northstar.asgi", "handled": False})
+    # What the Starlette integration would add, minus anything personal (no query string,
+    # no headers, no body, no client address).
+    event["transaction"] = route
+    event["request"] = {"method": scope["method"], "url": scope["path"][:MAX_LOGGED_PATH]}
     sentry_sdk.capture_event(event, hint=hint)
 
 

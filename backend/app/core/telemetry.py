@@ -64,7 +64,7 @@ def instrument_app(app: Any, settings: Any) -> None:
         from app.core.observability import ObservabilityMiddleware
 
         metrics.set_app_info(settings.GIT_SHA, settings.ENVIRONMENT)
-        app.add_middleware(ObservabilityMiddleware)
+        app.add_middleware(ObservabilityMiddleware, traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE)
     elif current == "seed":
         from app.core.seed_style import install_seed_middleware
 
