@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,8 +38,14 @@ class Variant:
 
 
 # The first variant is the reference for the ratios.
+# Observability overhead (issue 3): every variant is the same app; "bare" has all instrumentation
+# off. Logs at INFO so the access line is really written (to the variant's log file).
+_OBS = {"LOG_LEVEL": "INFO", "ANALYTICS_DELIVERY_ENABLED": "false"}
 VARIANTS: list[Variant] = [
-    Variant("app", {}),
+    Variant("bare", {**_OBS, "INSTRUMENTATION": "off"}),
+    Variant("always-on", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
+    Variant("traced-10%", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0.1", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
+    Variant("seed-style", {**_OBS, "INSTRUMENTATION": "seed"}),
 ]
 
 ENDPOINTS = {
@@ -148,7 +155,13 @@ def main() -> int:
     db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
     redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     prefix = f"nsbench:{run}:"
+    from bench.sentry_sink import SentrySink
+
+    sentry_sink = SentrySink()
     base_env = {
+        "SENTRY_DSN": "",
+        "SENTRY_SPOTLIGHT_URL": sentry_sink.url,
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="northstar-bench-metrics-"),
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,
@@ -175,6 +188,7 @@ def main() -> int:
         redis.close()
     if all_results:
         print_table(all_results)
+        print(f"\n(Sentry envelopes received by the bench sink: {sentry_sink.envelopes})")
         print(f"\n(one uvicorn worker per variant, wrk -t2 -c{args.connections}, {time.monotonic() - started:.0f}s total;"
               " the machine is shared, compare ratios rather than absolute numbers)")
     return 0 if all(r.errors == 0 for res in all_results.values() for r in res.values()) else 1
