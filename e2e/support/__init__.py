@@ -1,0 +1,1 @@
+"""Helpers for the browser journeys: each module reads one signal of the running stack."""
