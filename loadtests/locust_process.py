@@ -28,11 +28,12 @@ class LocustStats:
 
 class LocustProcess:
     def __init__(self, host: str, users: int, user_classes: tuple[str, ...], max_run_time_s: int,
-                 csv_prefix: Path, frontend_url: str = "") -> None:
+                 csv_prefix: Path, frontend_url: str = "", accounts_file: Path | None = None) -> None:
         if not host.startswith(("http://127.0.0.1", "http://localhost")):
             raise ValueError(f"load goes to loopback only, not {host}")
         self.host, self.users, self.classes = host, users, user_classes
         self.max_run_time_s, self.csv_prefix, self.frontend_url = max_run_time_s, csv_prefix, frontend_url
+        self.accounts_file = accounts_file
         self.proc: subprocess.Popen | None = None
         self.started_at = 0.0
 
@@ -44,7 +45,8 @@ class LocustProcess:
                "-u", str(self.users), "-r", str(SPAWN_RATE), "--run-time", f"{self.max_run_time_s}s",
                "--stop-timeout", "3", "--csv", str(self.csv_prefix), "--only-summary",
                "--loglevel", "WARNING", "--exit-code-on-error", "0", *self.classes]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NORTHSTAR_FRONTEND_URL": self.frontend_url}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "NORTHSTAR_FRONTEND_URL": self.frontend_url,
+               "NORTHSTAR_ACCOUNTS_FILE": str(self.accounts_file or "")}
         log = open(self.csv_prefix.with_suffix(".log"), "wb")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

@@ -11,10 +11,15 @@ then upgrade). Request names are route templates (`/api/projects/[id]`) so Locus
 line up with the backend's `route` label.
 
 `NORTHSTAR_FRONTEND_URL` (optional): page views also go to the Next.js app, so its metrics fill.
+`NORTHSTAR_ACCOUNTS_FILE` (optional): JSON list of `{"email", "token"}` of existing customers; the
+read-heavy users take their sessions from it instead of signing up (the harness creates them once,
+one at a time, so each scenario's start is not a burst of argon2 sign-ups).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import random
 import uuid
@@ -25,6 +30,9 @@ from locust import FastHttpUser, between, task
 PASSWORD = "loadtest-password-1"
 EMAIL_DOMAIN = "loadtest.northstar.dev"
 FRONTEND_URL = os.environ.get("NORTHSTAR_FRONTEND_URL", "").rstrip("/")
+ACCOUNTS: list[dict] = (json.loads(open(os.environ["NORTHSTAR_ACCOUNTS_FILE"]).read())  # noqa: SIM115
+                        if os.environ.get("NORTHSTAR_ACCOUNTS_FILE") else [])
+_next_account = itertools.count()
 PAGES = ("/", "/signup", "/login", "/dashboard", "/projects/[id]", "/pricing")
 # Realistic web-vital values in web-vitals' units (ms; CLS unitless), mostly "good".
 VITALS = {"LCP": (600, 2200), "FCP": (300, 1500), "TTFB": (50, 600), "INP": (20, 250), "CLS": (0.0, 0.08)}
@@ -260,7 +268,15 @@ class ReadHeavyUser(NorthstarUser):
     wait_time = between(0.2, 1.0)
 
     def on_start(self) -> None:
-        super().on_start()
+        self.projects, self.open_tasks = [], []
+        if ACCOUNTS:  # an existing customer with a live session
+            account = ACCOUNTS[next(_next_account) % len(ACCOUNTS)]
+            self.email, self.token = account["email"], account["token"]
+            self.list_projects()
+            if self.projects:
+                return
+        else:
+            super().on_start()
         for _ in range(3):
             if self.token:
                 self.create_project()

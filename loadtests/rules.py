@@ -25,6 +25,8 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 _RANGE = re.compile(r"\[((?:\d+(?:\.\d+)?(?:ms|y|w|d|h|m|s))+)(?::[^\]]*)?\]")
 # a comparison against a constant arithmetic expression: "> 0.05", "> 14.4 * 0.001", "> (1 - 0.99)"
 _COMPARISON = re.compile(r"(?<![=!<>])(>=|<=|>|<|==|!=)\s*(?:bool\s+)?(\(?[\d.\seE+\-*/()]+)")
+# multi-window burn-rate rules put each (long, short) pair on its own line between "or" lines
+_OR_SPLIT = re.compile(r"\n\s*or\s*\n")
 _IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
@@ -106,6 +108,7 @@ class AlertRule:
     labels: dict[str, str] = field(default_factory=dict)
     windows: tuple[float, ...] = ()  # every range window read, recording rules followed
     thresholds: tuple[float, ...] = ()
+    arms: tuple[tuple[str, tuple[float, ...]], ...] = ()  # top-level `or` branches with their windows
 
     @property
     def severity(self) -> str:
@@ -149,7 +152,8 @@ def _build(alerts: Iterable[tuple[str, str, float, dict]], records: dict[str, st
     for name, expr, for_s, labels in alerts:
         if name in rules:  # one alert name defined twice: keep the first, the harness reports by name
             continue
-        rules[name] = AlertRule(name, expr, for_s, dict(labels), windows(expr), thresholds_of(expr))
+        arms = tuple((arm, windows(arm)) for arm in _OR_SPLIT.split(expr)) if _OR_SPLIT.search(expr) else ()
+        rules[name] = AlertRule(name, expr, for_s, dict(labels), windows(expr), thresholds_of(expr), arms)
     return RuleSet(rules, scrape_interval_s, eval_interval_s)
 
 
@@ -194,38 +198,63 @@ class Fill:
                   Multi-window rules take their smallest threshold with their longest window:
                   a model, good to a scrape interval for the rules here (see the report);
       "age"     - an age threshold (seconds) in the expression itself: it takes that long;
+      "count"   - a count over a window (`increase(...) > N`): N faulty events arrive after
+                  N / (level x request rate) seconds (level = share of requests that fail);
       "fixed"   - `seconds` given explicitly (with the reason in the scenario).
+    `delay`: an injected latency delays every observation of a slowed request by that much.
+
+    This model assumes steady traffic. Locust users are a closed loop (they wait for answers), so a
+    latency fault also lowers the request rate; the harness therefore also measures the fill:
+    when the rule's own expression first held (query_range over the fault) - see verdict.py.
     """
 
     kind: str = "instant"
     level: float = 0.0
     seconds: float = 0.0
     threshold: float | None = None  # the ratio to reach, when not the rule's own (quantiles: 1 - q)
+    delay: float = 0.0
 
 
-def fill_seconds(rule: AlertRule, fill: Fill, data_age_s: float | None = None) -> float:
+def fill_seconds(rule: AlertRule, fill: Fill, data_age_s: float | None = None, rps: float | None = None) -> float:
+    return fill.delay + _fill(rule, fill, data_age_s, rps)
+
+
+def _fill(rule: AlertRule, fill: Fill, data_age_s: float | None, rps: float | None) -> float:
     if fill.kind == "instant":
         return 0.0
     if fill.kind == "fixed":
         return fill.seconds
     if fill.kind == "age":
         return max((t for t in rule.thresholds if t > 1), default=0.0)
+    if fill.kind == "count":
+        count = max((t for t in rule.thresholds if t >= 1), default=0.0)
+        return count / (fill.level * rps) if rps and fill.level else 0.0
     if fill.kind == "ratio":
         if not fill.level or not rule.windows:
             return 0.0
-        threshold = fill.threshold if fill.threshold is not None else min(
-            (t for t in rule.thresholds if 0 < t < fill.level), default=0.0)
-        frac = min(1.0, threshold / fill.level) if threshold else 0.0
-        windows = [min(w, data_age_s) if data_age_s else w for w in rule.windows]
-        return max(windows) * frac
+        arms = [(windows_of_arm, thresholds_of(arm)) for arm, windows_of_arm in rule.arms] or [
+            (rule.windows, rule.thresholds)]
+        fills = []
+        for windows, thresholds in arms:
+            threshold = fill.threshold if fill.threshold is not None else min(
+                (t for t in thresholds if 0 < t < fill.level), default=0.0)
+            frac = min(1.0, threshold / fill.level) if threshold else 0.0
+            clipped = [min(w, data_age_s) if data_age_s else w for w in windows] or [0.0]
+            fills.append(max(clipped) * frac)
+        return min(fills)
     raise ValueError(f"unknown fill kind {fill.kind!r}")
 
 
-def theoretical_min(rule: AlertRule, fill: Fill, data_age_s: float | None = None) -> float:
-    """The earliest the rule can fire after the fault begins: its `for` plus the window fill."""
-    return rule.for_s + fill_seconds(rule, fill, data_age_s)
+def theoretical_min(rule: AlertRule, fill: Fill, data_age_s: float | None = None, rps: float | None = None,
+                    measured_fill_s: float | None = None) -> float:
+    """The earliest the rule can fire after the fault begins: its `for` plus the window fill
+    (the measured one when given: when the rule's expression first held, else the model's)."""
+    fill_s = measured_fill_s if measured_fill_s is not None else fill_seconds(rule, fill, data_age_s, rps)
+    return rule.for_s + fill_s
 
 
-def acceptance_bound(rule: AlertRule, fill: Fill, rules: RuleSet, data_age_s: float | None = None) -> float:
+def acceptance_bound(rule: AlertRule, fill: Fill, rules: RuleSet, data_age_s: float | None = None,
+                     rps: float | None = None, measured_fill_s: float | None = None) -> float:
     """Issue 6: within two evaluation intervals plus one scrape interval of the theoretical minimum."""
-    return theoretical_min(rule, fill, data_age_s) + 2 * rules.eval_interval_s + rules.scrape_interval_s
+    return (theoretical_min(rule, fill, data_age_s, rps, measured_fill_s)
+            + 2 * rules.eval_interval_s + rules.scrape_interval_s)

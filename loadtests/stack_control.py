@@ -3,8 +3,8 @@
 never clashes with a developer's `make up` or the e2e test stack.
 
 Environment the harness sets (each overridable from the caller's environment):
-- `NORTHSTAR_DATA_DIR` = .data/loadtests and ports 28000/28001/23000/29090/29093/29100/28969/29911
-  (local PostgreSQL/Redis fallbacks 55434/56381);
+- `NORTHSTAR_DATA_DIR` = .data/loadtests; every `*_PORT` the caller does not set is a free port
+  picked at start (bind to port 0), so parallel test runs on this machine never collide;
 - `DATABASE_URL` = .../northstar_loadtest, `REDIS_URL` = redis://127.0.0.1:6379/10 (own DB number);
 - `RATE_LIMIT_AUTH_PER_MINUTE` = 100000: every Locust user signs up from 127.0.0.1;
 - `ANALYTICS_RETRY_MAX_SECONDS` = 4: the outbox retries at most every 4 s, so a Mixpanel outage
@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,11 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = ROOT / ".venv" / "bin" / "python"
 STACK = ROOT / "infra" / "local" / "stack.py"
 
+PORT_VARS = ("BACKEND_PORT", "BACKEND_METRICS_PORT", "FRONTEND_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT",
+             "NODE_EXPORTER_PORT", "SPOTLIGHT_PORT", "CAPTURE_PORT", "LOCAL_PG_PORT", "LOCAL_REDIS_PORT")
 DEFAULT_ENV = {
     "NORTHSTAR_DATA_DIR": str(ROOT / ".data" / "loadtests"),
-    "BACKEND_PORT": "28000", "BACKEND_METRICS_PORT": "28001", "FRONTEND_PORT": "23000",
-    "PROMETHEUS_PORT": "29090", "ALERTMANAGER_PORT": "29093", "NODE_EXPORTER_PORT": "29100",
-    "SPOTLIGHT_PORT": "28969", "CAPTURE_PORT": "29911", "LOCAL_PG_PORT": "55434", "LOCAL_REDIS_PORT": "56381",
     "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_loadtest",
     "REDIS_URL": "redis://127.0.0.1:6379/10",
     "RATE_LIMIT_AUTH_PER_MINUTE": "100000",
@@ -45,10 +45,31 @@ DEFAULT_ENV = {
 }
 
 
+def free_ports(n: int) -> list[int]:
+    """n distinct free loopback ports (bound to port 0 together, then released)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def apply_default_env() -> dict[str, str]:
-    """Put the harness defaults into os.environ (caller's values win) and return them."""
+    """Put the harness defaults into os.environ (caller's values win) and return them.
+
+    Ports not given by the caller are picked free (bound to port 0): other engineers' tests run
+    on this machine at the same time, so no fixed port is safe.
+    """
     for key, value in DEFAULT_ENV.items():
         os.environ.setdefault(key, value)
+    missing = [k for k in PORT_VARS if not os.environ.get(k)]
+    for key, port in zip(missing, free_ports(len(missing)), strict=True):
+        os.environ[key] = str(port)
     # backend/gunicorn_conf.py reads GUNICORN_BIND / METRICS_PORT, while the runner passes
     # BACKEND_BIND / METRICS_BIND: give both names so the backend listens on the harness's ports.
     os.environ.setdefault("GUNICORN_BIND", f"127.0.0.1:{os.environ['BACKEND_PORT']}")
@@ -58,7 +79,7 @@ def apply_default_env() -> dict[str, str]:
         os.environ["DATABASE_URL"] = os.environ["LOADTEST_DATABASE_URL"]
     if os.environ.get("LOADTEST_REDIS_URL"):
         os.environ["REDIS_URL"] = os.environ["LOADTEST_REDIS_URL"]
-    return {k: os.environ[k] for k in DEFAULT_ENV}
+    return {k: os.environ[k] for k in (*DEFAULT_ENV, *PORT_VARS)}
 
 
 def data_dir() -> Path:

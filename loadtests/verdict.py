@@ -171,6 +171,8 @@ class AlertResult:
     fired: bool
     carried: bool = False
     latency_s: float | None = None
+    measured_fill_s: float | None = None  # when the rule's expression first held, after the fault
+    model_min_s: float | None = None  # for + the modelled fill (loadtests/rules.py Fill)
     theoretical_min_s: float | None = None
     bound_s: float | None = None
     receivers: dict[str, str] = field(default_factory=dict)  # receiver -> "+1.2s" | "inhibited by X" | "MISSING"
@@ -206,6 +208,8 @@ class Observed:
     t_clear: float | None
     t_end: float
     data_age_s: float | None = None  # seconds of data Prometheus held at the fault
+    rps_at_fault: float | None = None  # backend requests/s just before the fault
+    measured_fill: dict[str, float] = field(default_factory=dict)  # alert -> s until its expression held
     locust_requests: int = 0
     locust_failures: int = 0
     extra_failures: list[str] = field(default_factory=list)
@@ -224,8 +228,11 @@ def _judge_expected(sc: Scenario, e: Expect, rules: RuleSet, obs: Observed, stri
         v.failures.append(f"{sc.name}: catalogue expects alert {e.alert}, but Prometheus has no rule of that name")
         return
     rule = rules[e.alert]
-    res.theoretical_min_s = round(theoretical_min(rule, e.fill, obs.data_age_s), 2)
-    res.bound_s = round(acceptance_bound(rule, e.fill, rules, obs.data_age_s), 2)
+    measured = obs.measured_fill.get(e.alert)
+    res.model_min_s = round(theoretical_min(rule, e.fill, obs.data_age_s, obs.rps_at_fault), 2)
+    res.measured_fill_s = measured
+    res.theoretical_min_s = round(theoretical_min(rule, e.fill, obs.data_age_s, obs.rps_at_fault, measured), 2)
+    res.bound_s = round(acceptance_bound(rule, e.fill, rules, obs.data_age_s, obs.rps_at_fault, measured), 2)
     if not tr or not tr.fired:
         pending = (f"; it was pending from +{tr.first_pending - obs.t_fault:.1f}s but never fired"
                    if tr and tr.first_pending else "; it was never even pending")
@@ -243,7 +250,8 @@ def _judge_expected(sc: Scenario, e: Expect, rules: RuleSet, obs: Observed, stri
             v.failures.append(f"{sc.name}: {e.alert} fired {-res.latency_s:.1f}s before the fault was injected")
         if res.within_bound is False:
             msg = (f"{sc.name}: {e.alert} fired {res.latency_s:.1f}s after the fault, later than its bound "
-                   f"{res.bound_s:.1f}s (theoretical minimum {res.theoretical_min_s:.1f}s + 2 evaluations + 1 scrape)")
+                   f"{res.bound_s:.1f}s (theoretical minimum {res.theoretical_min_s:.1f}s = for {rule.for_s:g}s + "
+                   f"window fill {res.theoretical_min_s - rule.for_s:.1f}s; + 2 evaluations + 1 scrape)")
             (v.failures if strict_latency else v.notes).append(msg)
     # receivers
     since = obs.t_fault if not tr.carried else 0.0
