@@ -116,6 +116,41 @@ def run_variant(variant: Variant, base_env: dict[str, str], duration: int, conne
     return results
 
 
+def run_interleaved(variants: list[Variant], base_env: dict[str, str], duration: int, connections: int,
+                    rounds: int) -> dict[str, dict[str, Result]]:
+    """All variants up at once; each round runs every (endpoint, variant) once, in rotating order,
+    so a load burst from elsewhere on the shared machine hits all variants alike. Per variant:
+    the median round (by req/s)."""
+    import contextlib
+    import statistics
+
+    log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
+    samples: dict[str, dict[str, list[Result]]] = {v.name: {label: [] for label in ENDPOINTS} for v in variants}
+    with contextlib.ExitStack() as stack:
+        targets = {}
+        for v in variants:
+            server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
+                                                    log_path=log_dir / f"northstar-bench-{v.name}.log"))
+            targets[v.name] = (server.url, *seed(server.url))
+        for r in range(rounds):
+            order = variants[r % len(variants):] + variants[: r % len(variants)]
+            print(f"[bench] round {r + 1}/{rounds}: {duration}s per endpoint and variant", flush=True)
+            for label, path in ENDPOINTS.items():
+                for v in order:
+                    url, token, project_id = targets[v.name]
+                    samples[v.name][label].append(wrk(url + path.format(project_id=project_id), token, duration,
+                                                      connections))
+    out: dict[str, dict[str, Result]] = {}
+    for name, per_label in samples.items():
+        out[name] = {}
+        for label, results in per_label.items():
+            ranked = sorted(results, key=lambda res: res.rps)
+            median = ranked[len(ranked) // 2]
+            out[name][label] = Result(statistics.median(r.rps for r in results), median.p50_ms,
+                                      statistics.median(r.p99_ms for r in results), sum(r.errors for r in results))
+    return out
+
+
 async def _admin(url: str, sql: str) -> None:
     dsn = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
@@ -142,6 +177,8 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 8)))
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 32)))
     parser.add_argument("--only", nargs="*", help="variant names to run (default: all)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 1)),
+                        help="interleave variants over this many rounds and report medians (shared machines)")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VAL,KEY=VAL",
                         help="add an ad-hoc variant with these environment overrides")
     args = parser.parse_args()
@@ -176,7 +213,9 @@ def main() -> int:
     try:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
                        env={**os.environ, "DATABASE_URL": db_url}, capture_output=True)
-        for variant in variants:
+        if args.rounds > 1:
+            all_results = run_interleaved(variants, base_env, args.duration, args.connections, args.rounds)
+        for variant in variants if args.rounds <= 1 else []:
             print(f"[bench] {variant.name}: {args.duration}s per endpoint, {args.connections} connections", flush=True)
             all_results[variant.name] = run_variant(variant, base_env, args.duration, args.connections)
     finally:

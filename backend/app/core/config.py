@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # --- observability (app/core/telemetry.py, app/analytics/worker.py) ---
     # "full" in every real deployment; "off" and "seed" exist for `make bench` only.
     INSTRUMENTATION: str = "full"
+    # Sentry spans/breadcrumbs for every SQL statement and Redis command (costly, see app/core/sentry.py).
+    SENTRY_DB_SPANS: bool = False
     MIXPANEL_TIMEOUT_SECONDS: float = 5
     ANALYTICS_DELIVERY_ENABLED: bool = True
     ANALYTICS_POLL_SECONDS: float = 1.0

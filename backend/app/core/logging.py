@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -34,6 +35,7 @@ EMAIL_REDACTED = "[email]"
 ACCESS_LOGGER_NAME = "northstar.access"
 
 
+@functools.lru_cache(maxsize=4096)  # keys are a small, bounded set of names: decide each once
 def _is_secret_key(key: str) -> bool:
     lowered = key.lower()
     return lowered not in ALLOWED_KEYS and any(part in lowered for part in SECRET_KEY_PARTS)
@@ -64,7 +66,10 @@ def redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, 
     for key, value in event_dict.items():
         if _is_secret_key(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, (str, dict, list, tuple)):
+        elif isinstance(value, str):
+            if "@" in value or "earer" in value:
+                event_dict[key] = scrub_text(value)
+        elif isinstance(value, (dict, list, tuple)):
             event_dict[key] = _scrub_value(value)
     return event_dict
 

@@ -1,6 +1,7 @@
 """Sentry for the backend: errors always, traces sampled, nothing personal ever leaves the process.
 
-- Integrations are listed explicitly (Sqlalchemy, Redis, Httpx, plus the few defaults we want)
+- Integrations are listed explicitly (Httpx, plus Sqlalchemy and Redis when SENTRY_DB_SPANS=true,
+  plus the few defaults we want)
   with `default_integrations=False` and `auto_enabling_integrations=False`: the auto-enabled
   asyncpg/stdlib integrations cost ~0.5 ms per DB request even unsampled. The Starlette/FastApi
   integrations are NOT enabled: they wrap *every* request (isolation scope, transaction, request
@@ -171,6 +172,10 @@ class RequestSampler:
 
 
 def build_options(settings: Any, transport: Transport | None = None) -> dict[str, Any]:
+    # Sqlalchemy/Redis integrations add a breadcrumb and a span per statement/command even when no
+    # transaction is sampled: ~45 us per SQL statement and ~50 us per Redis command measured here,
+    # which alone takes the cached endpoint from 0.89x to 0.72x of bare. Opt in with SENTRY_DB_SPANS.
+    db_integrations = [SqlalchemyIntegration(), RedisIntegration()] if getattr(settings, "SENTRY_DB_SPANS", False) else []
     options: dict[str, Any] = dict(
         dsn=settings.SENTRY_DSN or None,
         environment=settings.ENVIRONMENT,
@@ -186,8 +191,7 @@ def build_options(settings: Any, transport: Transport | None = None) -> dict[str
         default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[
-            SqlalchemyIntegration(),
-            RedisIntegration(),
+            *db_integrations,
             HttpxIntegration(),
             # Warnings from stdlib loggers become breadcrumbs; errors are captured explicitly.
             LoggingIntegration(level=logging.WARNING, event_level=None),
