@@ -164,12 +164,15 @@ def print_table(all_results: dict[str, dict[str, Result]]) -> None:
     names = list(all_results)
     reference = all_results[names[0]]
     print()
-    print(f"{'endpoint':<22}{'variant':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'x ' + names[0]:>14}")
+    print(f"{'endpoint':<22}{'variant':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'x ' + names[0]:>14}"
+          f"{'p99 x':>8}")
     for label in ENDPOINTS:
         for name in names:
             r = all_results[name][label]
             ratio = r.rps / reference[label].rps if reference[label].rps else 0
-            print(f"{label:<22}{name:<16}{r.rps:>10.0f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.errors:>8}{ratio:>13.2f}x")
+            p99_ratio = r.p99_ms / reference[label].p99_ms if reference[label].p99_ms else 0
+            print(f"{label:<22}{name:<16}{r.rps:>10.0f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.errors:>8}{ratio:>13.2f}x"
+                  f"{p99_ratio:>7.2f}x")
 
 
 def main() -> int:
