@@ -32,7 +32,7 @@ def poll(what: str, check: Callable[[], T | None], timeout: float, interval: flo
 
 
 class Prometheus:
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, timeout: float = 15.0) -> None:
         self.http = httpx.Client(base_url=url, timeout=timeout)
 
     def _data(self, path: str, **params: Any) -> Any:

@@ -233,8 +233,9 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
             value = measured_fill(ctx, e.alert, t_fault, tr.first_firing)
             if value is not None:
                 fills[e.alert] = value
-    obs = Observed(rec.tracks, deliveries(ctx, since_seq), t_fault, t_clear, ended, data_age(ctx),
-                   stats.requests, stats.failures, extra_failures, rps_at_fault, fills)
+    obs = Observed(rec.tracks, deliveries(ctx, since_seq), t_fault, t_clear, ended, data_age_s=data_age(ctx),
+                   rps_at_fault=rps_at_fault, measured_fill=fills, locust_requests=stats.requests,
+                   locust_failures=stats.failures, extra_failures=extra_failures)
     verdict = evaluate(sc, rules, obs, strict_latency)
     for e in sc.expect:
         if not e.resolves:
@@ -328,7 +329,8 @@ def measured_fill(ctx: Context, alert: str, t_fault: float, t_fired: float) -> f
         return None
     try:
         result = ctx.prom.query_range(rule.expr, t_fault, t_fired, POLL_S)
-    except Exception:  # noqa: BLE001 - without it the model's fill is used
+    except Exception as exc:  # noqa: BLE001 - without it the model's fill is used
+        log(f"measuring the window fill of {alert} failed: {type(exc).__name__}: {exc}")
         return None
     first = min((float(v[0]) for series in result for v in series.get("values", [])), default=None)
     return None if first is None else round(max(0.0, first - t_fault), 2)
