@@ -12,19 +12,19 @@ TEST_STACK_ENV := NORTHSTAR_DATA_DIR=$(CURDIR)/.data/test-stack BACKEND_PORT=180
   DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_stack_test} \
   REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/9}
 
-.PHONY: help install build up up-fast down status test test-infra test-backend test-monitoring \
-        test-frontend test-e2e test-alerts-short bench verify-alerts tune-alerts test-alerts
+.PHONY: help install build up down status test test-infra test-backend test-monitoring test-frontend \
+        test-e2e test-alerts-short bench verify-alerts tune-alerts test-alerts generate-monitoring
 
 help: ## list the verbs
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 install: ## install what is missing (Debian packages, .venv, npm packages)
 	@infra/local/install.sh
 
 build: install ## build the frontend for `next start`
-	@if [ -d frontend ] && [ -f frontend/package.json ]; then \
-	  if [ ! -f frontend/.next/BUILD_ID ] || [ -n "$$(find frontend/src frontend/app frontend/package-lock.json frontend/next.config.* -newer frontend/.next/BUILD_ID 2>/dev/null | head -1)" ]; then \
-	    echo "[build] next build"; (cd frontend && npm run build --silent); fi; fi
+	@if [ ! -f frontend/.next/BUILD_ID ] || [ -n "$$(find frontend -path frontend/node_modules -prune -o -path frontend/.next -prune \
+	      -o -type f -newer frontend/.next/BUILD_ID -print | head -1)" ]; then \
+	  echo "[build] next build"; (cd frontend && npm run build --silent); fi
 
 up: build ## start the whole stack on 127.0.0.1 (PROFILE=fast for test-speed alert rules)
 	@$(PY) infra/local/stack.py up --profile $${PROFILE:-production}
@@ -39,23 +39,35 @@ test: install ## run every test (backend, monitoring, frontend, e2e, short alert
 	@$(MAKE) --no-print-directory test-infra test-backend test-monitoring test-frontend test-e2e test-alerts-short
 	@echo "make test: all suites passed"
 
-test-infra: install
+test-infra: install ## the stack runner, capture server and docker-compose checks
 	@$(PY) -m pytest -q infra/tests
 
-test-backend: install
+test-backend: install ## API, signals and resilience tests on real PostgreSQL/Redis, schemathesis
 	@cd backend && ../$(PY) -m pytest
 
-test-monitoring: install
-	@echo "(monitoring tests not wired yet)"
+test-monitoring: install ## promtool/amtool checks, rule unit tests, dashboards, live alert fire
+	@$(PY) -m pytest -q monitoring/tests
 
-test-frontend: install
-	@echo "(frontend tests not wired yet)"
+test-frontend: install ## type-check, unit tests, production build + bundle secret scan
+	@cd frontend && npm run --silent typecheck && npm test --silent && npm run --silent check:bundle-secrets
 
-test-e2e: install
-	@echo "(e2e tests not wired yet)"
+test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack
+	@e2e/run.sh
 
-test-alerts-short: install
-	@echo "(alert verification not wired yet)"
+test-alerts-short: install ## Locust fault scenarios: steady, error_burst, slow_api
+	@$(PY) -m loadtests.harness --short
+
+verify-alerts: install ## every fault scenario: exactly the right alerts fire and reach the right receiver
+	@$(PY) -m loadtests.harness
+
+tune-alerts: install ## sweep fault intensity: the level at which each alert starts to fire
+	@$(PY) -m loadtests.tune
+
+test-alerts: ## send a synthetic alert through Alertmanager and show where it landed (stack up)
+	@$(PY) monitoring/scripts/send_test_alert.py
+
+generate-monitoring: install ## regenerate alert rules, rule tests, Prometheus/Alertmanager configs, dashboards
+	@$(PY) -m monitoring.generate
 
 bench: install ## throughput and p99, instrumented vs bare, side by side
-	@cd backend && ../$(PY) -m bench.run
+	@cd backend && ../$(PY) -m bench.run --duration 3 --rounds 5

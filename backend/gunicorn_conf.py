@@ -18,7 +18,8 @@ from pathlib import Path
 _REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_REPO / ".data" / "metrics-multiproc"))
 MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-METRICS_ADDR = "127.0.0.1"
+# Loopback only; a container sets METRICS_ADDR=0.0.0.0 so that its Prometheus can scrape it.
+METRICS_ADDR = os.environ.get("METRICS_ADDR", "127.0.0.1")
 METRICS_PORT = int(os.environ.get("METRICS_PORT", "8001"))
 
 wsgi_app = "app.main:create_app()"

@@ -249,13 +249,17 @@ class Stack:
             am = self.start("alertmanager", ["prometheus-alertmanager", f"--config.file={am_config}",
                                              f"--storage.path={self.data / 'alertmanager'}",
                                              f"--web.listen-address=127.0.0.1:{p.alertmanager}",
+                                             f"--web.external-url=http://127.0.0.1:{p.alertmanager}",
                                              "--cluster.listen-address="])
             procs.append(("alertmanager", am, lambda: http_ok(f"http://127.0.0.1:{p.alertmanager}/-/ready"), 20))
             prom_config = monitoring_config.render_prometheus(self.data, p, self.profile)
             prom = self.start("prometheus", ["prometheus", f"--config.file={prom_config}",
                                              f"--storage.tsdb.path={self.data / 'prometheus'}",
                                              f"--web.listen-address=127.0.0.1:{p.prometheus}",
-                                             "--storage.tsdb.retention.time=30d", "--web.enable-lifecycle"])
+                                             "--storage.tsdb.retention.time=30d", "--web.enable-lifecycle",
+                                             f"--web.external-url=http://127.0.0.1:{p.prometheus}",
+                                             # fast profile: re-send firing alerts every second, not every minute
+                                             "--rules.alert.resend-delay=" + ("1s" if self.profile == "fast" else "1m")])
             procs.append(("prometheus", prom, lambda: http_ok(f"http://127.0.0.1:{p.prometheus}/-/ready"), 30))
 
         if self.with_frontend:

@@ -41,9 +41,20 @@ async def create_project(session: AsyncSession, principal: Principal, data: Proj
         str(principal.user_id),
         {"project_id": str(project.id), "workspace_id": str(principal.workspace_id)},
     )
+    out = await _read_back(session, project, ProjectOut)
     await session.commit()
-    await session.refresh(project)
-    return ProjectOut.model_validate(project)
+    return out
+
+
+async def _read_back(session: AsyncSession, row, schema):  # noqa: ANN001, ANN202
+    """Serialise a row with its server-side defaults, read inside the writing transaction.
+
+    Our UPDATE/INSERT holds the row until commit; reading it back after the commit instead
+    races a concurrent DELETE, and the refresh then raises (schemathesis found that as a 500).
+    """
+    await session.flush()
+    await session.refresh(row)
+    return schema.model_validate(row)
 
 
 async def _owned_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> Project:
@@ -78,10 +89,10 @@ async def update_project(
     project = await _owned_project(session, principal, project_id)
     for field in data.model_fields_set:
         setattr(project, field, getattr(data, field))
+    out = await _read_back(session, project, ProjectOut)
     await session.commit()
-    await session.refresh(project)
     await cache.delete(project_cache_key(cache, project_id))
-    return ProjectOut.model_validate(project)
+    return out
 
 
 async def delete_project(session: AsyncSession, cache: Cache, principal: Principal, project_id: uuid.UUID) -> None:
@@ -109,9 +120,9 @@ async def create_task(session: AsyncSession, principal: Principal, project_id: u
     await _owned_project(session, principal, project_id)
     task = Task(id=uuid.uuid4(), project_id=project_id, title=data.title, done=False)
     session.add(task)
+    out = await _read_back(session, task, TaskOut)
     await session.commit()
-    await session.refresh(task)
-    return TaskOut.model_validate(task)
+    return out
 
 
 async def _owned_task_for_update(session: AsyncSession, principal: Principal, task_id: uuid.UUID) -> Task:
@@ -141,9 +152,9 @@ async def update_task(session: AsyncSession, principal: Principal, task_id: uuid
                 str(principal.user_id),
                 {"task_id": str(task.id), "project_id": str(task.project_id)},
             )
+    out = await _read_back(session, task, TaskOut)
     await session.commit()
-    await session.refresh(task)
-    return TaskOut.model_validate(task)
+    return out
 
 
 async def complete_task(session: AsyncSession, principal: Principal, task_id: uuid.UUID) -> TaskOut:
