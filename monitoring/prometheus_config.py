@@ -40,7 +40,7 @@ NATIVE_TARGETS = {
 }
 NATIVE_ALERTMANAGER = "127.0.0.1:9093"
 
-# docker-compose service names (monitoring/docker-compose.monitoring.yml + the lead's compose file).
+# docker-compose service names (the root docker-compose.yml).
 DOCKER_TARGETS = {
     "backend": "backend:8001",
     "nextjs": "frontend:3000",
