@@ -224,8 +224,8 @@ def _fill(rule: AlertRule, fill: Fill, data_age_s: float | None, rps: float | No
         return 0.0
     if fill.kind == "fixed":
         return fill.seconds
-    if fill.kind == "age":
-        return max((t for t in rule.thresholds if t > 1), default=0.0)
+    if fill.kind == "age":  # the age threshold: the smallest constant above 1 (a depth limit is larger)
+        return min((t for t in rule.thresholds if t > 1), default=0.0)
     if fill.kind == "count":
         count = max((t for t in rule.thresholds if t >= 1), default=0.0)
         return count / (fill.level * rps) if rps and fill.level else 0.0
