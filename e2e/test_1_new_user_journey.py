@@ -24,15 +24,15 @@ DOCUMENT_PAGES = ["/signup", "/dashboard", "/projects/[id]", "/pricing"]  # each
 VITALS = ["ttfb", "fcp", "lcp"]
 FUNNEL = ["signed_up", "project_created", "task_completed", "upgrade_clicked", "plan_upgraded"]
 COUNTERS = {
-    "signups": "sum(signups_total) or vector(0)",
-    "projects_created": "sum(projects_created_total) or vector(0)",
-    "tasks_completed": "sum(tasks_completed_total) or vector(0)",
-    "plan_upgrades": 'sum(plan_upgrades_total{plan="pro"}) or vector(0)',
+    "signups": prometheus.live("signups_total"),
+    "projects_created": prometheus.live("projects_created_total"),
+    "tasks_completed": prometheus.live("tasks_completed_total"),
+    "plan_upgrades": prometheus.live('plan_upgrades_total{plan="pro"}'),
 }
 
 
 def vital_query(vital: str, page: str) -> str:
-    return f'sum(web_vitals_{vital}_seconds_count{{page="{page}"}}) or vector(0)'
+    return prometheus.live(f'web_vitals_{vital}_seconds_count{{page="{page}"}}')
 
 
 @dataclass

@@ -23,8 +23,8 @@ from support.stack import Stack
 
 FAULT_ROUTE = "/api/projects"
 COUNTERS = {
-    "500s": f'sum(http_requests_total{{method="POST",route="{FAULT_ROUTE}",status_code="500"}}) or vector(0)',
-    "unhandled": f'sum(http_unhandled_exceptions_total{{exception_type="InjectedFault",route="{FAULT_ROUTE}"}}) or vector(0)',
+    "500s": prometheus.live(f'http_requests_total{{method="POST",route="{FAULT_ROUTE}",status_code="500"}}'),
+    "unhandled": prometheus.live(f'http_unhandled_exceptions_total{{exception_type="InjectedFault",route="{FAULT_ROUTE}"}}'),
 }
 
 

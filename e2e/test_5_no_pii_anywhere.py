@@ -1,0 +1,117 @@
+"""No password, session token or e-mail address leaves into Sentry, the logs or Mixpanel.
+
+Every journey of the session registers the secrets it typed or received (canaries: unique e-mails,
+passwords -- right and wrong --, session tokens). This module adds the riskiest journey of all: a
+sign-up, then a login that fails with a 500 while the e-mail and password are in flight (so the
+backend and the browser both report an error about a request that carried them), then a good
+login. After waiting for those signals to arrive, each test searches one sink for every canary
+(also URL-encoded and JSON-escaped). Each search has a positive control, so it cannot pass by
+looking at the wrong data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from support import backend_log, faults, mixpanel
+from support.browser import BrowserJourney
+from support.canaries import CanaryRegistry, new_email, new_password
+from support.polling import eventually
+from support.spotlight import SpotlightCollector
+from support.stack import Stack
+
+LOGIN = "/api/auth/login"
+
+
+@dataclass
+class PiiRun:
+    journey: BrowserJourney
+    user_id: str
+    failed_login_request_id: str
+
+
+@pytest.fixture(scope="module")
+def exposed(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry, spotlight: SpotlightCollector) -> PiiRun:
+    j = "PII journey"
+    email = canaries.add("email", new_email("e2e-pii"), j)
+    password = canaries.add("password", new_password(), j)
+    page = journey.page
+    try:
+        page.goto("/signup")
+        page.get_by_label("Name", exact=True).fill("Pat Private")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password (8 to 128 characters)").fill(password)
+        with page.expect_response(lambda r: r.url.endswith("/api/auth/signup")) as signup:
+            page.get_by_role("button", name="Create account").click()
+        user_id = signup.value.json()["user"]["id"]
+        canaries.add("token", signup.value.json()["token"], j)
+        page.wait_for_url(re.compile(r"/dashboard$"))
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(re.compile(r"/login$"))
+
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        with faults.injected(stack.backend_url, error_ratio=1.0, error_routes=[LOGIN]):
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_test_id("request-id")).to_be_visible()
+            failed_id = page.get_by_test_id("request-id").inner_text().strip()
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(re.compile(r"/dashboard$"))
+        for cookie in journey.context.cookies():
+            if cookie["name"] == "ns_session":
+                canaries.add("token", cookie["value"], j)
+        journey.screenshot()
+    except Exception:
+        journey.screenshot()
+        raise
+    run = PiiRun(journey=journey, user_id=user_id, failed_login_request_id=failed_id)
+
+    # Let the signals of the failure arrive before searching them.
+    def arrived() -> bool:
+        events = spotlight.events_tagged(failed_id)
+        assert any(e.is_browser for e in events) and any(e.is_backend for e in events), \
+            f"Sentry events for the failed login so far: {[e.summary() for e in events]}"
+        backend_log.access_line(stack.backend_log_file, failed_id)
+        assert "signed_up" in mixpanel.names(mixpanel.events_of(stack.capture_url, user_id)), "signed_up not delivered"
+        return True
+
+    eventually(arrived, timeout=30, what="the failed login in Spotlight and the log, signed_up in Mixpanel")
+    return run
+
+
+def _report(hits: list[str], sink: str) -> str:
+    return f"{len(hits)} secret(s) found in {sink}:\n" + "\n".join(hits[:20])
+
+
+def test_no_password_token_or_email_in_sentry_events(exposed: PiiRun, canaries: CanaryRegistry,
+                                                     spotlight: SpotlightCollector) -> None:
+    envelopes = spotlight.snapshot()
+    haystacks = {f"Spotlight envelope #{i} ({', '.join(str(ih.get('type')) for ih, _ in env.items)})": env.raw
+                 for i, env in enumerate(envelopes)}
+    joined = "\n".join(haystacks.values())
+    assert exposed.failed_login_request_id in joined, "positive control: the failed login is in what we searched"
+    assert canaries.canaries, "no canaries registered"
+    hits = canaries.hits(haystacks)
+    assert not hits, _report(hits, "Sentry events (Spotlight)")
+
+
+def test_no_password_token_or_email_in_log_lines(exposed: PiiRun, canaries: CanaryRegistry, stack: Stack) -> None:
+    logs = sorted(stack.log_dir.glob("*.log"))
+    haystacks = {str(path): path.read_text(errors="replace") for path in logs}
+    assert exposed.failed_login_request_id in haystacks[str(stack.backend_log_file)], "positive control"
+    assert exposed.user_id in haystacks[str(stack.backend_log_file)], "positive control: the user's ID is logged"
+    hits = canaries.hits(haystacks)
+    assert not hits, _report(hits, f"log files ({', '.join(p.name for p in logs)})")
+
+
+def test_no_password_token_or_email_in_mixpanel_properties(exposed: PiiRun, canaries: CanaryRegistry,
+                                                           stack: Stack) -> None:
+    raw = httpx.get(f"{stack.capture_url}/api/captured", params={"kind": "mixpanel"}, timeout=5).text
+    assert exposed.user_id in raw, "positive control: this user's events are in what we searched"
+    hits = canaries.hits({"Mixpanel stand-in (/api/captured?kind=mixpanel)": raw})
+    assert not hits, _report(hits, "Mixpanel events")
