@@ -54,10 +54,11 @@ test-frontend: install ## type-check, unit tests, production build + bundle secr
 test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack
 	@e2e/run.sh
 
-test-alerts-short: install ## Locust fault scenarios: steady, error_burst, slow_api
+test-alerts-short: build ## Locust fault scenarios (steady, error_burst, slow_api) + the harness's self-checks
+	@$(PY) -m pytest -q -p no:warnings loadtests/tests
 	@$(PY) -m loadtests.harness --short
 
-verify-alerts: install ## every fault scenario: exactly the right alerts fire and reach the right receiver
+verify-alerts: build ## every fault scenario: exactly the right alerts fire and reach the right receiver
 	@$(PY) -m loadtests.harness
 
 tune-alerts: install ## sweep fault intensity: the level at which each alert starts to fire
