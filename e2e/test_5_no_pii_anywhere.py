@@ -4,7 +4,8 @@ Every journey of the session registers the secrets it typed or received (canarie
 passwords -- right and wrong --, session tokens). This module adds the riskiest journey of all: a
 sign-up, then a login that fails with a 500 while the e-mail and password are in flight (so the
 backend and the browser both report an error about a request that carried them), then a good
-login. After waiting for those signals to arrive, each test searches one sink for every canary
+login, then an upgrade whose payment provider times out (a 504, reported to Sentry from inside the
+backend's request handler, about a request that carries the session cookie). After waiting for those signals to arrive, each test searches one sink for every canary
 (also URL-encoded and JSON-escaped). Each search has a positive control, so it cannot pass by
 looking at the wrong data.
 """
@@ -33,6 +34,7 @@ class PiiRun:
     journey: BrowserJourney
     user_id: str
     failed_login_request_id: str
+    failed_upgrade_request_id: str
 
 
 @pytest.fixture(scope="module")
@@ -65,22 +67,32 @@ def exposed(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry, spo
         for cookie in journey.context.cookies():
             if cookie["name"] == "ns_session":
                 canaries.add("token", cookie["value"], j)
+
+        page.goto("/pricing")
+        # The provider times out (the fault makes the backend's httpx call time out after
+        # PAYMENT_TIMEOUT_SECONDS): the backend reports it to Sentry from inside the handler.
+        with faults.injected(stack.backend_url, billing_timeout=True):
+            page.get_by_role("button", name="Upgrade to Pro").click()
+            expect(page.get_by_text("Our payment provider is not responding")).to_be_visible()
+            failed_upgrade_id = page.get_by_test_id("request-id").inner_text().strip()
         journey.screenshot()
     except Exception:
         journey.screenshot()
         raise
-    run = PiiRun(journey=journey, user_id=user_id, failed_login_request_id=failed_id)
+    run = PiiRun(journey=journey, user_id=user_id, failed_login_request_id=failed_id,
+                 failed_upgrade_request_id=failed_upgrade_id)
 
     # Let the signals of the failure arrive before searching them.
     def arrived() -> bool:
-        events = spotlight.events_tagged(failed_id)
-        assert any(e.is_browser for e in events) and any(e.is_backend for e in events), \
-            f"Sentry events for the failed login so far: {[e.summary() for e in events]}"
-        backend_log.access_line(stack.backend_log_file, failed_id)
+        for rid in (failed_id, failed_upgrade_id):
+            events = spotlight.events_tagged(rid)
+            assert any(e.is_browser for e in events) and any(e.is_backend for e in events), \
+                f"Sentry events for request {rid} so far: {[e.summary() for e in events]}"
+            backend_log.access_line(stack.backend_log_file, rid)
         assert "signed_up" in mixpanel.names(mixpanel.events_of(stack.capture_url, user_id)), "signed_up not delivered"
         return True
 
-    eventually(arrived, timeout=30, what="the failed login in Spotlight and the log, signed_up in Mixpanel")
+    eventually(arrived, timeout=30, what="the failed login and upgrade in Spotlight and the log, signed_up in Mixpanel")
     return run
 
 
@@ -94,7 +106,8 @@ def test_no_password_token_or_email_in_sentry_events(exposed: PiiRun, canaries: 
     haystacks = {f"Spotlight envelope #{i} ({', '.join(str(ih.get('type')) for ih, _ in env.items)})": env.raw
                  for i, env in enumerate(envelopes)}
     joined = "\n".join(haystacks.values())
-    assert exposed.failed_login_request_id in joined, "positive control: the failed login is in what we searched"
+    for rid in (exposed.failed_login_request_id, exposed.failed_upgrade_request_id):
+        assert rid in joined, f"positive control: the failed request {rid} is in what we searched"
     assert canaries.canaries, "no canaries registered"
     hits = canaries.hits(haystacks)
     assert not hits, _report(hits, "Sentry events (Spotlight)")
