@@ -195,20 +195,15 @@ class NativeStack:
         return int(self._backend_pidfile().read_text().split()[0])
 
     def stop_backend(self) -> None:
-        """SIGTERM the gunicorn master's process group (the runner started it in its own session)."""
-        pid = self.backend_pid()
-        os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and _exists(pid):
-            time.sleep(0.1)
-        if _exists(pid):
-            os.killpg(pid, signal.SIGKILL)
+        """SIGTERM the gunicorn master's process group, by the runner's pid file (as `stack.py down` does)."""
+        from infra.local import stack as runner  # noqa: PLC0415
+
+        runner.down([self._backend_pidfile()])
 
     def start_backend(self) -> None:
         """Start the backend again exactly as the runner does (its own Stack.start and backend_env).
 
-        The runner has no per-service restart verb; reusing its functions keeps the command line,
-        environment and pid file identical to `up`.
+        Reusing the runner's functions keeps the command line, environment and pid file identical to `up`.
         """
         sys.path.insert(0, str(ROOT))
         from infra.local import stack as runner  # noqa: PLC0415 - only needed for this scenario
@@ -216,8 +211,7 @@ class NativeStack:
         st = runner.Stack("fast", with_frontend=False, with_monitoring=False)
         benv = st.backend_env(self.env["DATABASE_URL"], self.env["REDIS_URL"])
         self._backend_pidfile().unlink(missing_ok=True)
-        st.start("backend", [str(runner.VENV_BIN / "gunicorn"), "-c", "gunicorn_conf.py", "app.main:create_app()"],
-                 env=benv, cwd=ROOT / "backend")
+        st.start_backend(benv)
         url = self.env["BACKEND_URL"] + "/ready"
         runner.wait_for("backend", lambda: runner.http_ok(url), 60, None, data_dir() / "logs" / "backend.log")
 
@@ -230,13 +224,6 @@ def _pgid(pid: int) -> int | None:
 
 
 def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
+    from infra.local.stack import process_exists  # noqa: PLC0415
+
+    return process_exists(pid)

@@ -200,6 +200,11 @@ class Stack:
             "RATE_LIMIT_AUTH_PER_MINUTE": os.environ.get("RATE_LIMIT_AUTH_PER_MINUTE", "20"),
         }
 
+    def start_backend(self, benv: dict[str, str]) -> subprocess.Popen:
+        """gunicorn (backend/gunicorn_conf.py): uvicorn workers on :backend, /metrics on :metrics."""
+        return self.start("backend", [str(VENV_BIN / "gunicorn"), "-c", "gunicorn_conf.py"], env=benv,
+                          cwd=ROOT / "backend")
+
     def migrate(self, env: dict[str, str]) -> None:
         log("migrating the database (alembic upgrade head)")
         run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=ROOT / "backend", env=env)
@@ -235,8 +240,7 @@ class Stack:
         spotlight = self.start("spotlight", [str(ROOT / "infra/spotlight/run.sh"), str(p.spotlight)])
         procs.append(("spotlight", spotlight, lambda: http_ok(f"http://127.0.0.1:{p.spotlight}/health"), 30))
 
-        backend = self.start("backend", [str(VENV_BIN / "gunicorn"), "-c", "gunicorn_conf.py"],
-                             env=benv, cwd=ROOT / "backend")
+        backend = self.start_backend(benv)
         procs.append(("backend", backend, lambda: http_ok(f"http://127.0.0.1:{p.backend}/ready"), 60))
 
         if self.with_monitoring:
