@@ -263,3 +263,55 @@ async def test_fault_injection_when_enabled(make_client, settings, tmp_path):
     assert health.status_code == 503 and health.json()["checks"] == {"database": "ok", "redis": "error"}
     assert (await c.delete("/_faults")).json()["redis_down"] is False
     assert (await c.get("/health")).status_code == 200
+
+
+async def _explode_app(settings):
+    from app.main import create_app
+
+    app = create_app(settings)
+    app.add_api_route("/api/test/explode", explode, methods=["POST"])
+    return app
+
+
+async def test_unsampled_errors_carry_their_own_trace_and_no_other_requests_breadcrumbs(settings, db, sentry_events, logs):
+    """An error of a request that is not traced still belongs to that request's trace (the browser's
+    sentry-trace, sampled or not) and carries nothing recorded while serving another request."""
+    app = await _explode_app(settings)
+    traces = ["1" * 32, "3" * 32]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            user = await signup(c, email="trace@example.com", password=PASSWORD)
+            for n, trace in enumerate(traces):
+                sentry_sdk.add_breadcrumb(message=f"outside-{n}")  # must not leak into any request's event
+                response = await c.post("/api/test/explode", json={"email": EMAIL, "password": PASSWORD},
+                                        headers={**bearer(user["token"]), "X-Request-ID": f"req-trace-{n}",
+                                                 "sentry-trace": f"{trace}-{'2' * 16}-0"})
+                assert response.status_code == 500
+    sentry_sdk.flush()
+    events = sentry_events.events()
+    assert [e["contexts"]["trace"]["trace_id"] for e in events] == traces
+    assert [e["tags"]["request_id"] for e in events] == ["req-trace-0", "req-trace-1"]
+    assert "outside-" not in sentry_events.raw()
+    access = {line["request_id"]: line for line in log_lines(logs) if line.get("event") == "request"}
+    assert [access[f"req-trace-{n}"]["trace_id"] for n in range(2)] == traces
+
+
+async def test_payment_provider_refusal_is_reported_to_sentry(settings, db, sentry_events, payment_provider):
+    from app.main import create_app
+
+    payment_provider.fail = True
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            user = await signup(c, email="payer@example.com", password=PASSWORD)
+            response = await c.post("/api/billing/upgrade", json={"plan": "pro"},
+                                    headers={**bearer(user["token"]), "X-Request-ID": "req-pay-502"})
+    sentry_sdk.flush()
+    assert response.status_code == 502
+    events = sentry_events.events()
+    assert len(events) == 1
+    assert events[0]["exception"]["values"][-1]["type"] == "PaymentProviderError"
+    assert events[0]["tags"]["upstream"] == "payment_provider"
+    assert events[0]["tags"]["request_id"] == "req-pay-502"

@@ -12,6 +12,18 @@ from app.core.sentry import capture_upstream_failure
 log = logging.getLogger(__name__)
 
 
+class PaymentProviderError(Exception):
+    """The provider answered, but not with a successful charge (reported to Sentry, answered 502)."""
+
+
+def _bad_gateway(reason: str) -> BadGateway:
+    """Record, log and report a provider answer we cannot use; the reason never holds its body."""
+    log.warning("payment provider failed: %s", reason)
+    record_billing_outcome("error")
+    capture_upstream_failure(PaymentProviderError(reason), "payment_provider")
+    return BadGateway()
+
+
 class PaymentProvider:
     def __init__(self, http: httpx.AsyncClient, base_url: str, timeout_seconds: float) -> None:
         self.http = http
@@ -43,16 +55,12 @@ class PaymentProvider:
             capture_upstream_failure(exc, "payment_provider")
             raise BadGateway() from exc
         if response.status_code != 200:
-            log.warning("payment provider answered %s", response.status_code)
-            record_billing_outcome("error")
-            raise BadGateway()
+            raise _bad_gateway(f"answered HTTP {response.status_code}")
         try:
             body = response.json()
         except ValueError:
-            record_billing_outcome("error")
-            raise BadGateway() from None
+            raise _bad_gateway("answered a body that is not JSON") from None
         if not isinstance(body, dict) or body.get("status") != "succeeded" or not body.get("id"):
-            record_billing_outcome("error")
-            raise BadGateway()
+            raise _bad_gateway("answered without a succeeded charge")
         record_billing_outcome("ok")
         return str(body["id"])
