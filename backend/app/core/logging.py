@@ -146,9 +146,11 @@ def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None)
     reset_access_logger()
     numeric_level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
 
+    # No structlog.contextvars.merge_contextvars: nothing binds structlog contextvars (the
+    # request ID lives in app/core/correlation.py and is passed explicitly), and merging copies
+    # and walks the whole context on every line.
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             _timestamper,
             structlog.processors.format_exc_info,

@@ -166,9 +166,16 @@ def observe_unhandled_exception(exc: BaseException, route: str) -> None:
     http_unhandled_exceptions_total.labels(type(exc).__name__, route).inc()
 
 
+_cache_children: dict[tuple[str, str], Any] = {}
+
+
 def record_cache(cache: str, result: str) -> None:
     """result: hit, miss or error."""
-    cache_requests_total.labels(cache, result).inc()
+    key = (cache, result)
+    child = _cache_children.get(key)
+    if child is None:
+        child = _cache_children[key] = cache_requests_total.labels(cache, result)
+    child.inc()
 
 
 def record_rate_limit_rejection(scope: str) -> None:
@@ -200,43 +207,33 @@ def statement_shape(statement: str, limit: int = 400) -> str:
     return _WHITESPACE.sub(" ", shape).strip()[:limit]
 
 
+POOL_SAMPLE_SECONDS = 0.5
+
+
 def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
-    """Attach query timing and pool gauges to an (async) SQLAlchemy engine."""
+    """Attach statement timing to an (async) SQLAlchemy engine and count its pool capacity.
+
+    Statements are timed with the dialect's do_execute/do_execute_no_params/do_executemany
+    events, which run the statement (through the dialect's own method) and return True, as
+    DialectEvents documents. Not the engine's before/after_cursor_execute: any engine-level
+    listener makes every Connection (one per session, so one per request) build a joined event
+    dispatcher and run the begin/execute/commit/rollback event hooks, which cost more than the
+    timing itself. Dialect events are dispatched once per dialect and only around the statement.
+    The pool gauges are not event-driven either: PoolGaugeSampler reads them from the pool.
+    """
     from sqlalchemy import event
 
     from app.core.logging import get_logger
 
     log = get_logger("northstar.db")
     sync_engine = getattr(engine, "sync_engine", engine)
-    pool = sync_engine.pool
+    dialect = sync_engine.dialect
 
     db_pool_size.inc(pool_size)
     db_pool_max_overflow.inc(max_overflow)
+    perf_counter = time.perf_counter
 
-    # Counted from the events themselves: during "checkin" the pool still counts the connection.
-    def on_checkout(*_args: Any) -> None:
-        db_pool_checked_out.inc()
-        db_connections_active.inc()
-        db_pool_overflow.set(max(0, pool.overflow()))
-
-    def on_checkin(*_args: Any) -> None:
-        db_pool_checked_out.dec()
-        db_connections_active.dec()
-        db_pool_overflow.set(max(0, pool.overflow()))
-
-    event.listen(pool, "checkout", on_checkout)
-    event.listen(pool, "checkin", on_checkin)
-
-    @event.listens_for(sync_engine, "before_cursor_execute")
-    def _before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        conn.info.setdefault("ns_query_start", []).append(time.perf_counter())
-
-    @event.listens_for(sync_engine, "after_cursor_execute")
-    def _after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        starts = conn.info.get("ns_query_start")
-        if not starts:
-            return
-        duration = time.perf_counter() - starts.pop()
+    def observe(statement: str, duration: float) -> None:
         operation = statement_operation(statement)
         _db_children[operation].observe(duration)
         if duration > SLOW_QUERY_SECONDS:
@@ -244,17 +241,67 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
             log.warning("slow_query", operation=operation, duration_ms=round(duration * 1000, 1),
                         statement=statement_shape(statement))
 
-    @event.listens_for(sync_engine, "handle_error")
-    def _error(context):  # noqa: ANN001
-        conn = context.connection
-        if conn is not None:
-            starts = conn.info.get("ns_query_start")
-            if starts:
-                starts.pop()
+    # A statement that raises is not observed (as before); the error goes on to SQLAlchemy.
+    @event.listens_for(sync_engine, "do_execute")
+    def _do_execute(cursor, statement, parameters, context):  # noqa: ANN001, ANN202
+        start = perf_counter()
+        dialect.do_execute(cursor, statement, parameters, context)
+        observe(statement, perf_counter() - start)
+        return True
+
+    @event.listens_for(sync_engine, "do_execute_no_params")
+    def _do_execute_no_params(cursor, statement, context):  # noqa: ANN001, ANN202
+        start = perf_counter()
+        dialect.do_execute_no_params(cursor, statement, context)
+        observe(statement, perf_counter() - start)
+        return True
+
+    @event.listens_for(sync_engine, "do_executemany")
+    def _do_executemany(cursor, statement, parameters, context):  # noqa: ANN001, ANN202
+        start = perf_counter()
+        dialect.do_executemany(cursor, statement, parameters, context)
+        observe(statement, perf_counter() - start)
+        return True
+
+
+class PoolGaugeSampler:
+    """db_pool_checked_out, db_pool_overflow and db_connections_active, read from the pool.
+
+    Sampled every POOL_SAMPLE_SECONDS instead of updated on every checkout/checkin event: the
+    events cost six multiprocess-file writes plus the pool's event dispatch on every DB request,
+    and a gauge is a point-in-time value anyway (Prometheus scrapes it every 1-15 s). The metrics
+    are served by the gunicorn master from the workers' files, so the worker cannot be asked at
+    scrape time; it writes only when a value changed. checkedout() counts every connection out of
+    the pool, including the ones held by the db_pool_hold fault, as the events did.
+    """
+
+    def __init__(self, engine: Any, interval: float = POOL_SAMPLE_SECONDS) -> None:
+        self.pool = getattr(engine, "sync_engine", engine).pool
+        self.interval = interval
+        self._last: tuple[int, int] | None = None
+
+    def sample(self) -> None:
+        pool = self.pool
+        checked_out = pool.checkedout()
+        overflow = max(0, pool.overflow())
+        if (checked_out, overflow) != self._last:
+            self._last = (checked_out, overflow)
+            db_pool_checked_out.set(checked_out)
+            db_connections_active.set(checked_out)
+            db_pool_overflow.set(overflow)
+
+    async def run(self) -> None:
+        import asyncio
+
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval)
 
 
 def uninstrument_pool_gauges(pool_size: int, max_overflow: int) -> None:
-    """On engine dispose: this worker no longer contributes capacity."""
+    """On engine dispose: this worker no longer contributes capacity or connections."""
     db_pool_size.dec(pool_size)
     db_pool_max_overflow.dec(max_overflow)
+    db_pool_checked_out.set(0)
+    db_connections_active.set(0)
     db_pool_overflow.set(0)

@@ -108,6 +108,7 @@ async def running(app: Any) -> AsyncIterator[None]:
     app.state.ready = False
     if full:
         metrics.instrument_engine(app.state.engine, settings.DB_POOL_SIZE, settings.DB_MAX_OVERFLOW)
+        tasks.append(asyncio.create_task(metrics.PoolGaugeSampler(app.state.engine).run(), name="pool-gauges"))
     if getattr(settings, "ANALYTICS_DELIVERY_ENABLED", True):
         from app.analytics.worker import create_delivery
 

@@ -1,0 +1,158 @@
+"""CPU per request, in-process: the app driven by plain ASGI calls (no network, no HTTP client).
+
+    cd backend && ../.venv/bin/python -m bench.inprocess [--n 1500] [--repeat 3] [--profile]
+
+Runs each mode (bare = INSTRUMENTATION=off, always-on) in its own subprocess (logging, Sentry and
+the prometheus multiprocess directory are per process, as in production), against one database
+created and migrated here. Prints the best of `--repeat` loops of `--n` requests, in microseconds
+per request, for the cached project read and the DB-backed list. `--profile` prints a cProfile
+of the always-on DB loop instead (where the CPU goes, sorted by own time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from sqlalchemy.engine import make_url
+
+PATHS = {"cached": "/api/projects/{project_id}", "db": "/api/projects"}
+QUERY = {"cached": b"", "db": b"limit=20"}
+
+
+async def _call(app, method: str, path: str, query: bytes = b"", headers=(), body: bytes = b"") -> tuple[int, bytes]:  # noqa: ANN001
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query,
+        "headers": [(b"host", b"bench"), *headers], "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+    }
+    sent = False
+    status = 0
+    out = bytearray()
+
+    async def receive():  # noqa: ANN202
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+
+    async def send(message) -> None:  # noqa: ANN001
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            out.extend(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, bytes(out)
+
+
+async def _child(n: int, repeat: int, profile: bool) -> dict[str, float]:
+    from app.main import create_app
+
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        email = f"inproc-{uuid.uuid4().hex[:8]}@example.com"
+        signup = json.dumps({"email": email, "password": "bench-password", "name": "B"}).encode()
+        ctype = (b"content-type", b"application/json")
+        status, body = await _call(app, "POST", "/api/auth/signup", headers=[ctype], body=signup)
+        assert status == 201, (status, body)
+        auth = (b"authorization", b"Bearer " + json.loads(body)["token"].encode())
+        project_id = None
+        for i in range(30):
+            status, body = await _call(app, "POST", "/api/projects", headers=[ctype, auth],
+                                       body=json.dumps({"name": f"p{i}", "description": "x" * 200}).encode())
+            assert status == 201, (status, body)
+            project_id = project_id or json.loads(body)["id"]
+        results: dict[str, float] = {}
+        for label, template in PATHS.items():
+            path = template.format(project_id=project_id)
+            for _ in range(200):  # warm up
+                status, body = await _call(app, "GET", path, QUERY[label], headers=[auth])
+                assert status == 200, (status, body)
+            if profile and label == "db":
+                import cProfile
+                import pstats
+
+                prof = cProfile.Profile(time.process_time)  # CPU, not waits on PostgreSQL
+                prof.enable()
+                for _ in range(n):
+                    await _call(app, "GET", path, QUERY[label], headers=[auth])
+                prof.disable()
+                stats = pstats.Stats(prof, stream=sys.stderr)
+                stats.sort_stats("tottime").print_stats(30)
+                stats.sort_stats("cumulative").print_stats("app/core|prometheus|structlog|sentry|event|pool", 60)
+                continue
+            best = float("inf")
+            for _ in range(repeat):
+                started = time.process_time()
+                for _ in range(n):
+                    await _call(app, "GET", path, QUERY[label], headers=[auth])
+                best = min(best, (time.process_time() - started) / n * 1e6)
+            results[label] = best
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1500)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        results = asyncio.run(_child(args.n, args.repeat, args.profile))
+        with open(args.child, "w") as fh:
+            json.dump(results, fh)
+        return 0
+
+    from bench.run import _admin
+
+    server_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar")
+    run = uuid.uuid4().hex[:8]
+    db_name = f"northstar_inproc_{run}"
+    db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
+    base_env = {
+        **os.environ, "DATABASE_URL": db_url, "REDIS_KEY_PREFIX": f"nsinproc:{run}:", "SENTRY_DSN": "",
+        "SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream", "RATE_LIMIT_AUTH_PER_MINUTE": "0",
+        "ANALYTICS_DELIVERY_ENABLED": "false", "LOG_LEVEL": "INFO", "SENTRY_TRACES_SAMPLE_RATE": "0",
+        "SENTRY_PROFILES_SAMPLE_RATE": "0",
+    }
+    modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}}
+    if args.profile:
+        modes = {"always-on": {}}
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
+    try:
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True,
+                       env={**base_env}, capture_output=True)
+        table = {}
+        for name, extra in modes.items():
+            env = {**base_env, **extra, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="northstar-inproc-")}
+            out_file = os.path.join(env["PROMETHEUS_MULTIPROC_DIR"], "result.json")
+            cmd = [sys.executable, "-m", "bench.inprocess", "--child", out_file, "--n", str(args.n),
+                   "--repeat", str(args.repeat)] + (["--profile"] if args.profile else [])
+            with open(os.devnull, "wb") as devnull:  # the access lines go to stdout in the child: drop them
+                subprocess.run(cmd, env=env, stdout=devnull, stderr=None if args.profile else devnull, check=True)
+            with open(out_file) as fh:
+                table[name] = json.load(fh)
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+    if not args.profile:
+        for label in PATHS:
+            bare = table["bare"][label]
+            on = table["always-on"][label]
+            print(f"{label:<8} bare {bare:7.0f} us   always-on {on:7.0f} us   +{on - bare:5.0f} us   "
+                  f"ratio {bare / on:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
