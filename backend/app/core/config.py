@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     DB_POOL_SIZE: int = 10
     DB_MAX_OVERFLOW: int = 5
     DB_POOL_TIMEOUT: float = 5
+    # Retry-After of the 503 answered while PostgreSQL is unreachable or the pool exhausted.
+    DB_RETRY_AFTER_SECONDS: int = 5
     DB_ECHO: bool = False
 
     ENVIRONMENT: str = "development"

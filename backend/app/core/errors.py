@@ -90,6 +90,9 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from app.core import db_unavailable
+
     app.add_exception_handler(AppError, app_error_handler)
+    db_unavailable.install(app)  # PostgreSQL down / pool exhausted: 503 + Retry-After
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

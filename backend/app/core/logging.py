@@ -113,8 +113,14 @@ _sink: _Sink | None = None
 _level: int = logging.INFO
 
 
+_stream_override: BinaryIO | None = None
+
+
 def set_log_stream(stream: BinaryIO) -> None:
-    """Redirect every log line (structlog and stdlib) to `stream`, e.g. a BytesIO in tests."""
+    """Redirect every log line (structlog and stdlib) to `stream`, e.g. a BytesIO in tests; it also
+    holds when logging is configured afterwards (the first app of a test process does that)."""
+    global _stream_override
+    _stream_override = stream
     if _sink is not None:
         _sink.target = stream
 
@@ -140,10 +146,11 @@ def stdlib_json_formatter() -> logging.Formatter:
 def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None) -> None:
     """Configure structlog and stdlib logging. Idempotent; `stream` (bytes) defaults to stdout."""
     global _sink
+    target = stream or _stream_override or sys.stdout.buffer
     if _sink is None:
-        _sink = _Sink(stream or sys.stdout.buffer)
+        _sink = _Sink(target)
     else:
-        _sink.target = stream or sys.stdout.buffer
+        _sink.target = target
     global _level
     reset_access_logger()
     numeric_level = logging.getLevelName(level.upper()) if isinstance(level, str) else level

@@ -104,7 +104,7 @@ class ObservabilityMiddleware:
             route = state.get(_ROUTE_KEY) or metrics.route_template(scope)
             if self.record_metrics:
                 metrics.observe_unhandled_exception(exc, route)
-            _capture_unhandled(exc, scope, route)
+            capture_request_error(exc, scope, route)
             _error_log.error("unhandled_exception", exception_type=type(exc).__name__, route=route,
                              request_id=request_id, exc_info=exc)
             if response_started:
@@ -156,7 +156,9 @@ def _begin_request_trace(headers: list[tuple[bytes, bytes]]) -> str | None:
     return current.get_active_propagation_context().trace_id
 
 
-def _capture_unhandled(exc: BaseException, scope: Scope, route: str) -> None:
+def capture_request_error(exc: BaseException, scope: Scope, route: str) -> None:
+    """Report an exception that ended a request (here, and for database outages answered 503 by
+    app/core/db_unavailable.py) as an error event of the request's route."""
     client = sentry_sdk.get_client()
     if not client.is_active():
         return
