@@ -90,8 +90,11 @@ DATABASE = RowSpec("Database", (
       ("sum(db_pool_size + db_pool_max_overflow)", "capacity"), ("sum(db_connections_active)", "active")),
     P("Pool utilisation (DatabaseConnectionsHigh input)", ("service:db_pool:utilisation_ratio", "{{service}}"),
       unit="percentunit", description="checked_out / (size + max_overflow) over all workers; alert above 80%."),
-    P("Slow queries (>100 ms)", (f"sum by (operation) (rate(db_slow_queries_total[{RI}]))", "{{operation}}"),
-      unit="ops", requires_fault="db_pool_exhaustion"),
+    # 0 rather than "no data" while no query is slow: the counter's series only appear at the first
+    # slow query, and no fault scenario makes queries slow reliably (the load harness showed both).
+    P("Slow queries (>100 ms)", (f"sum by (operation) (rate(db_slow_queries_total[{RI}]))"
+                                 f" or sum by (operation) (rate(db_query_duration_seconds_count[{RI}])) * 0",
+                                 "{{operation}}"), unit="ops"),
 ))
 
 INFRASTRUCTURE = RowSpec("Infrastructure", (
