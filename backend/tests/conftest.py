@@ -182,3 +182,43 @@ def bearer(token: str) -> dict[str, str]:
 
 async def table_counts(conn: asyncpg.Connection) -> dict[str, int]:
     return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
+
+
+@pytest.fixture
+def sentry_events(settings):
+    """Sentry initialised as in production, with an in-memory transport (sentry-python's test pattern)."""
+    import sentry_sdk
+
+    from app.core.sentry import build_options
+    from tests.obs_support import CaptureTransport
+
+    transport = CaptureTransport()
+    sentry_sdk.init(**build_options(settings, transport=transport))
+    yield transport
+    sentry_sdk.init(**build_options(settings, transport=CaptureTransport()))
+
+
+@pytest.fixture
+def logs():
+    """The app's JSON log lines, as bytes, instead of stdout."""
+    import io
+    import sys
+
+    from app.core import logging as app_logging
+
+    buf = io.BytesIO()
+    app_logging.set_log_stream(buf)
+    yield buf
+    app_logging.set_log_stream(sys.stdout.buffer)
+
+
+async def create_migrated_database(server_url: str, name: str = "northstar") -> str:
+    """Create database `name` on the server of `server_url`, migrate it to head, return its URL."""
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    return url

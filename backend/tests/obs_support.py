@@ -4,6 +4,9 @@ PostgreSQL cluster). Every process is bound to 127.0.0.1 and stopped by its PID.
 
 from __future__ import annotations
 
+import io as _io
+from sentry_sdk.transport import Transport
+
 import json
 import os
 import shutil
@@ -162,3 +165,23 @@ class ThrowawayPostgres:
         except Exception:  # noqa: BLE001 - best effort on teardown
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CaptureTransport(Transport):
+    """Sentry's test-transport pattern (sentry-python tests/conftest.py): keep envelopes in memory."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.envelopes: list = []
+
+    def capture_envelope(self, envelope) -> None:  # noqa: ANN001
+        self.envelopes.append(envelope)
+
+    def events(self) -> list[dict]:
+        return [item.payload.json for env in self.envelopes for item in env.items if item.type == "event"]
+
+    def raw(self) -> str:
+        out = _io.BytesIO()
+        for env in self.envelopes:
+            env.serialize_into(out)
+        return out.getvalue().decode(errors="replace")

@@ -13,18 +13,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-import asyncpg
 import httpx
 import pytest
 import sentry_sdk
-from alembic import command
 from fastapi import Request
 from sqlalchemy import text
 
-from app.core.sentry import build_options
-from tests.conftest import alembic_config, asyncpg_dsn, bearer, signup
+from tests.conftest import bearer, create_migrated_database, signup
 from tests.obs_support import ThrowawayPostgres
-from tests.test_observability import CaptureTransport, log_lines, sample
+from tests.test_observability import log_lines, sample
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 PASSWORD = "Db-Outage-Passw0rd"
@@ -34,24 +31,6 @@ LEAKS = ("QueuePool", "timed out", "Connect call failed", "connection is closed"
          "Error", "sqlalche.me")
 
 
-@pytest.fixture
-def sentry_events(settings):
-    transport = CaptureTransport()
-    sentry_sdk.init(**build_options(settings, transport=transport))
-    yield transport
-    sentry_sdk.init(**build_options(settings, transport=CaptureTransport()))
-
-
-@pytest.fixture
-def logs():
-    import io
-
-    from app.core import logging as app_logging
-
-    buf = io.BytesIO()
-    app_logging.set_log_stream(buf)
-    yield buf
-    app_logging.set_log_stream(__import__("sys").stdout.buffer)
 
 
 def unhandled(route: str) -> dict[str, float]:
@@ -132,11 +111,7 @@ async def test_other_database_errors_stay_500(make_client, settings):
 async def test_postgres_down_is_503_for_reads_writes_and_login_then_recovers(make_client, settings, sentry_events, db):
     pg = ThrowawayPostgres().start()
     try:
-        url = pg.url.rsplit("/", 1)[0] + "/northstar"
-        conn = await asyncpg.connect(asyncpg_dsn(pg.url))
-        await conn.execute("CREATE DATABASE northstar")
-        await conn.close()
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+        url = await create_migrated_database(pg.url)
         client = await make_client.client(settings.model_copy(update={"DATABASE_URL": url, "DB_POOL_TIMEOUT": 2}))
         user = await signup(client, email="down@example.com", password=PASSWORD)
         headers = bearer(user["token"])

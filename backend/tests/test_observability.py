@@ -9,40 +9,16 @@ import json
 import uuid
 
 import httpx
-import pytest
 import sentry_sdk
 from fastapi import Request
 from prometheus_client import REGISTRY
 from pydantic import BaseModel
-from sentry_sdk.transport import Transport
 
-from app.core import logging as app_logging
-from app.core.sentry import build_options
 from app.users.deps import CurrentPrincipal
 from tests.conftest import bearer, signup
 
 PASSWORD = "s3cret-Passw0rd-xyz"
 EMAIL = "leaky.user@example.com"
-
-
-class CaptureTransport(Transport):
-    """Sentry's test-transport pattern (sentry-python tests/conftest.py): keep envelopes in memory."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-        self.envelopes: list = []
-
-    def capture_envelope(self, envelope) -> None:  # noqa: ANN001
-        self.envelopes.append(envelope)
-
-    def events(self) -> list[dict]:
-        return [item.payload.json for env in self.envelopes for item in env.items if item.type == "event"]
-
-    def raw(self) -> str:
-        out = io.BytesIO()
-        for env in self.envelopes:
-            env.serialize_into(out)
-        return out.getvalue().decode(errors="replace")
 
 
 class ExplodeBody(BaseModel):
@@ -53,22 +29,6 @@ class ExplodeBody(BaseModel):
 async def explode(body: ExplodeBody, request: Request, principal: CurrentPrincipal) -> None:  # noqa: ARG001
     """A handler that fails with the user's e-mail in the message and their password in its body."""
     raise RuntimeError(f"failed for {body.email}")
-
-
-@pytest.fixture
-def sentry_events(settings):
-    transport = CaptureTransport()
-    sentry_sdk.init(**build_options(settings, transport=transport))
-    yield transport
-    sentry_sdk.init(**build_options(settings, transport=CaptureTransport()))
-
-
-@pytest.fixture
-def logs():
-    buf = io.BytesIO()
-    app_logging.set_log_stream(buf)
-    yield buf
-    app_logging.set_log_stream(__import__("sys").stdout.buffer)
 
 
 def log_lines(buf: io.BytesIO) -> list[dict]:

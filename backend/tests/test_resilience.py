@@ -17,10 +17,8 @@ import uuid
 
 import asyncpg
 import pytest
-from alembic import command
 
-from app.analytics.worker import create_delivery
-from tests.conftest import alembic_config, asyncpg_dsn, bearer, signup
+from tests.conftest import asyncpg_dsn, bearer, create_migrated_database, signup
 from tests.obs_support import ThrowawayPostgres, captured, http, start_capture_server, start_redis
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -81,11 +79,7 @@ async def test_mixpanel_outage_loses_nothing_and_sends_each_event_once(make_clie
 async def test_postgres_restart_mid_run_loses_no_accepted_write(make_client, settings, redis_prefix):
     pg = ThrowawayPostgres().start()
     try:
-        url = pg.url.rsplit("/", 1)[0] + "/northstar"
-        conn = await asyncpg.connect(asyncpg_dsn(pg.url))
-        await conn.execute("CREATE DATABASE northstar")
-        await conn.close()
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+        url = await create_migrated_database(pg.url)
         client = await make_client.client(settings.model_copy(update={"DATABASE_URL": url, "DB_POOL_TIMEOUT": 2}))
         user = await signup(client, email="pg@example.com", password=PASSWORD)
         headers = bearer(user["token"])
