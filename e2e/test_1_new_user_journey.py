@@ -189,7 +189,7 @@ def test_web_vitals_of_visited_pages_reach_prometheus(new_user: NewUser, stack: 
     def all_grew() -> bool:
         now = prometheus.values(stack.prometheus_url, queries)
         stale = {k: now[k] for k in queries if now[k] <= new_user.before[k]}
-        assert not stale, f"web-vital counts that did not grow (before -> now): " + ", ".join(
+        assert not stale, "web-vital counts that did not grow (before -> now): " + ", ".join(
             f"{k}: {new_user.before[k]:g} -> {v:g}" for k, v in stale.items())
         return True
 

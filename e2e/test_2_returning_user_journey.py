@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from support import api, backend_log, mixpanel, prometheus
 from support.browser import BrowserJourney
-from support.canaries import CanaryRegistry, new_email, new_password
+from support.canaries import CanaryRegistry, new_password
 from support.polling import eventually
 from support.stack import Stack
 
@@ -38,9 +38,7 @@ class ReturningRun:
 @pytest.fixture(scope="module")
 def returning(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry) -> ReturningRun:
     j = "returning user journey"
-    user = api.signup(stack.backend_url, canaries.add("email", new_email("e2e-back"), j),
-                      canaries.add("password", new_password(), j), "Cy Returning")
-    canaries.add("token", user.token, j)
+    user = api.signup_canary_user(stack.backend_url, canaries, j, "e2e-back", "Cy Returning")
     wrong_password = canaries.add("password", new_password(), j)
     run = ReturningRun(journey=journey, user=user, project_name=f"Returning {secrets.token_hex(3)}")
     api.create_project(stack.backend_url, user, run.project_name)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from support import api, backend_log, faults, mixpanel, prometheus
 from support.browser import BrowserJourney
-from support.canaries import CanaryRegistry, new_email, new_password
+from support.canaries import CanaryRegistry
 from support.polling import eventually
 from support.spotlight import SentryEvent, SpotlightCollector
 from support.stack import Stack
@@ -41,9 +41,7 @@ class FailureRun:
 @pytest.fixture(scope="module")
 def failure(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry) -> FailureRun:
     j = "backend failure journey"
-    user = api.signup(stack.backend_url, canaries.add("email", new_email("e2e-fail"), j),
-                      canaries.add("password", new_password(), j), "Bea Failure")
-    canaries.add("token", user.token, j)
+    user = api.signup_canary_user(stack.backend_url, canaries, j, "e2e-fail", "Bea Failure")
     run = FailureRun(journey=journey, user=user, project_name=f"Doomed {secrets.token_hex(3)}")
     run.before = prometheus.values(stack.prometheus_url, COUNTERS)
     # An existing session: the httpOnly cookie the backend would set, and the UI's signed-in hint.

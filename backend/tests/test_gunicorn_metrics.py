@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import threading
-import time
 import urllib.request
 
 import pytest
@@ -65,13 +64,14 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
         check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
         assert check.returncode == 0, check.stdout + check.stderr
 
-        for _ in range(5):  # sampled (rate 1.0) requests leave trace-ID exemplars
+        def exemplar_scraped() -> str | None:
+            # sampled (rate 1.0) requests leave trace-ID exemplars; a worker flushes them at most
+            # once a second, on a request, so keep requesting until one is scraped
             http("GET", api + "/api/me")
-        time.sleep(1.1)  # exemplar files are flushed at most once a second per worker
-        http("GET", api + "/api/me")
-        http("GET", api + "/api/me")
-        om = wait_until(lambda: (t := scrape(metrics, openmetrics=True)) and "trace_id=" in t and t, timeout=5,
-                        what="an exemplar in the OpenMetrics output")
+            text = scrape(metrics, openmetrics=True)
+            return text if "trace_id=" in text else None
+
+        om = wait_until(exemplar_scraped, timeout=10, interval=0.2, what="an exemplar in the OpenMetrics output")
         bucket_lines = [ln for ln in om.splitlines() if ln.startswith("http_request_duration_seconds_bucket") and "# {" in ln]
         assert bucket_lines and 'route="/api/me"' in "".join(bucket_lines)
         assert http("GET", api + "/metrics")[0] == 404  # never on the API port
@@ -80,7 +80,7 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
 
 
 def test_sigterm_drains_in_flight_requests(gunicorn_env):
-    proc, api, _ = start_gunicorn(gunicorn_env, workers=1)
+    proc, api, metrics = start_gunicorn(gunicorn_env, workers=1)
     try:
         assert http("PUT", api + "/_faults", {"latency_ms": 1500, "latency_routes": ["/api/me"]})[0] == 200
         result = {}
@@ -90,7 +90,8 @@ def test_sigterm_drains_in_flight_requests(gunicorn_env):
 
         t = threading.Thread(target=slow)
         t.start()
-        time.sleep(0.4)  # the request is now sleeping inside the worker
+        wait_until(lambda: value(scrape(metrics), 'http_requests_in_progress{method="GET"}') >= 1, timeout=5,
+                   what="the slow request in flight inside a worker")
         proc.signal(signal.SIGTERM)
         t.join(10)
         assert result.get("status") == 401  # completed normally (unauthenticated), not cut off

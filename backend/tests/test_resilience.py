@@ -100,7 +100,11 @@ async def test_postgres_restart_mid_run_loses_no_accepted_write(make_client, set
                 await asyncio.sleep(0.01)
 
         task = asyncio.create_task(writer())
-        await asyncio.sleep(0.3)
+
+        async def writes_accepted() -> bool:
+            return len(accepted) >= 5
+
+        await poll(writes_accepted, timeout=10, interval=0.02, what="writes accepted before the restart")
         await asyncio.to_thread(pg.ctl, "restart", "-m", "fast")
         assert not task.done(), "the restart must happen while writes are in flight"
         await task

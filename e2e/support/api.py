@@ -27,6 +27,17 @@ def signup(backend_url: str, email: str, password: str, name: str) -> ApiUser:
                    workspace_id=body["user"]["workspace_id"])
 
 
+def signup_canary_user(backend_url: str, canaries, journey: str, email_prefix: str, name: str) -> ApiUser:  # noqa: ANN001
+    """Sign up through the API with a fresh e-mail and password, all registered (with the token) as
+    canaries that must never appear in any Sentry event, log line or Mixpanel property."""
+    from support.canaries import new_email, new_password  # noqa: PLC0415
+
+    user = signup(backend_url, canaries.add("email", new_email(email_prefix), journey),
+                  canaries.add("password", new_password(), journey), name)
+    canaries.add("token", user.token, journey)
+    return user
+
+
 def create_project(backend_url: str, user: ApiUser, name: str) -> dict[str, Any]:
     response = httpx.post(f"{backend_url}/api/projects", json={"name": name},
                           headers={"Authorization": f"Bearer {user.token}"}, timeout=10)
