@@ -5,10 +5,10 @@ PY := .venv/bin/python
 export NEXT_TELEMETRY_DISABLED := 1
 export PYTHONPATH := $(CURDIR)
 
-# The test stack lives beside a developer's `make up`: own data folder, own ports.
-TEST_STACK_ENV := NORTHSTAR_DATA_DIR=$(CURDIR)/.data/test-stack BACKEND_PORT=18000 BACKEND_METRICS_PORT=18001 \
-  FRONTEND_PORT=13000 PROMETHEUS_PORT=19090 ALERTMANAGER_PORT=19093 NODE_EXPORTER_PORT=19100 \
-  SPOTLIGHT_PORT=18969 CAPTURE_PORT=19911 LOCAL_PG_PORT=55433 LOCAL_REDIS_PORT=56380 \
+# The test stack lives beside a developer's `make up`: own data folder, own database and Redis DB,
+# free ports picked at start (`stack.py up --free-ports`; <data>/stack.env says where), so test
+# stacks of several work trees, CI and a developer's stack never collide.
+TEST_STACK_ENV := NORTHSTAR_DATA_DIR=$(CURDIR)/.data/test-stack \
   DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_stack_test} \
   REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/9}
 

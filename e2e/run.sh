@@ -9,8 +9,10 @@
 #       for a work tree shared with someone who may rebuild frontend/.next while the suite runs
 #       (a `next build` replaces the chunks a running `next start` serves: every page then 404s).
 #
-# The test stack's ports and data folder are TEST_STACK_ENV from the Makefile (read with make --eval,
-# so they are defined in one place). The stack is stopped on every exit path, by its PID files.
+# The test stack's data folder, database and Redis DB are TEST_STACK_ENV from the Makefile (read with
+# make --eval, so they are defined in one place); its ports are free ones picked by the stack library
+# (infra/local/stack.py --free-ports), written to <data>/stack.env. It is stopped on every exit path,
+# by its PID files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,33 +25,10 @@ export PYTHONPATH=$ROOT NEXT_TELEMETRY_DISABLED=1
 DATA=$NORTHSTAR_DATA_DIR
 FRONTEND_MODE=${E2E_FRONTEND:-tree}
 SNAPSHOT=$DATA/e2e-frontend
-SNAPSHOT_PID=$DATA/e2e-frontend.pid
 
 log() { echo "[e2e] $*"; }
 
-# Field N (1-based, as in proc(5)) of /proc/PID/stat; the command name (field 2) may contain spaces.
-stat_field() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v n="$(( $2 - 2 ))" '{print $n}'; }
-
-stop_snapshot_frontend() {
-  [ -f "$SNAPSHOT_PID" ] || return 0
-  local pid start
-  read -r pid start < "$SNAPSHOT_PID" || true
-  # only the process we started: same PID and the same kernel start time; its group if it leads one
-  if [ -n "${pid:-}" ] && [ -r "/proc/$pid/stat" ] && [ "$(stat_field "$pid" 22)" = "${start:-}" ]; then
-    log "stopping the snapshot frontend (pid $pid)"
-    local target=$pid
-    [ "$(stat_field "$pid" 5)" = "$pid" ] && target=-$pid
-    kill -TERM -- "$target" 2>/dev/null || true
-    for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-    kill -KILL -- "$target" 2>/dev/null || true
-  fi
-  rm -f "$SNAPSHOT_PID"
-}
-
-down() {
-  stop_snapshot_frontend
-  "$PY" infra/local/stack.py down
-}
+down() { "$PY" infra/local/stack.py down; }
 
 if [ "${1:-}" = "--down" ]; then down; exit $?; fi
 
@@ -72,40 +51,16 @@ build_snapshot() {
   fi
 }
 
-start_snapshot_frontend() {
-  log "starting the snapshot frontend on 127.0.0.1:$FRONTEND_PORT"
-  # Started by Python with start_new_session: the PID printed is the leader of its own process group,
-  # whatever job-control mode this shell runs in (setsid(1) forks when it happens to lead one already).
-  local pid
-  pid=$(PORT=$FRONTEND_PORT HOSTNAME=127.0.0.1 BACKEND_URL=http://127.0.0.1:$BACKEND_PORT \
-        SENTRY_SPOTLIGHT_URL=http://127.0.0.1:$SPOTLIGHT_PORT/stream \
-        "$PY" -c 'import subprocess, sys
-log = open(sys.argv[1], "ab")
-proc = subprocess.Popen(sys.argv[3:], cwd=sys.argv[2], stdout=log, stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL, start_new_session=True)
-print(proc.pid)' "$DATA/logs/e2e-frontend.log" "$SNAPSHOT" npx --no-install next start -H 127.0.0.1 -p "$FRONTEND_PORT") \
-    || return 1
-  echo "$pid $(stat_field "$pid" 22)" > "$SNAPSHOT_PID"
-  for _ in $(seq 1 300); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$FRONTEND_PORT/" 2>/dev/null && return 0
-    [ -d "/proc/$pid" ] || break
-    sleep 0.2
-  done
-  log "the snapshot frontend did not answer within 60s:"; tail -20 "$DATA/logs/e2e-frontend.log"; return 1
-}
-
 started=$(date +%s)
 down >/dev/null 2>&1 || true   # leftovers of an interrupted run in this data folder only
 if [ "${E2E_KEEP_STACK:-0}" != 1 ]; then trap 'down' EXIT; fi
 
 if [ "$FRONTEND_MODE" = snapshot ]; then
   build_snapshot || exit 1
-  "$PY" infra/local/stack.py up --profile fast --no-frontend || exit 1
-  mkdir -p "$DATA/logs"
-  start_snapshot_frontend || exit 1
+  "$PY" infra/local/stack.py up --profile fast --free-ports --frontend-dir "$SNAPSHOT" || exit 1
 else
   make --no-print-directory build || exit 1
-  "$PY" infra/local/stack.py up --profile fast || exit 1
+  "$PY" infra/local/stack.py up --profile fast --free-ports || exit 1
 fi
 log "stack up after $(( $(date +%s) - started ))s; running the journeys"
 

@@ -7,7 +7,7 @@ resolve, under real load, against the real Prometheus and Alertmanager.
     python -m loadtests.harness --rules-dir DIR # judge a modified copy of the rules (self-check)
 
 It brings up the native stack with the fast alert profile (infra/local/stack.py, own data folder
-and ports, see loadtests/stack_control.py), then for each scenario: waits for a clean slate,
+and free ports, see loadtests/stack_control.py), then for each scenario: waits for a clean slate,
 starts Locust as its own process, injects the fault, polls Prometheus and Alertmanager with
 deadlines, removes the fault, waits for resolution, stops Locust and judges (loadtests/verdict.py).
 A report (Markdown + PNG timelines) goes to loadtests/reports/<timestamp>/. The stack is stopped
@@ -28,12 +28,13 @@ from pathlib import Path
 
 import yaml
 
+from infra.local.stack import Stack
+from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
 from loadtests import catalogue, dashboards, outbox, report
 from loadtests.catalogue import Expect, Scenario
-from loadtests.clients import Alertmanager, Capture, Faults, Prometheus, poll
 from loadtests.locust_process import LocustProcess
 from loadtests.rules import RuleSet, acceptance_bound, from_prometheus, parse_duration
-from loadtests.stack_control import ROOT, NativeStack, apply_default_env, data_dir, frontend_built
+from loadtests.stack_control import ROOT, data_dir, frontend_built, harness_stack
 from loadtests.verdict import AlertRecorder, Delivery, Observed, Track, evaluate, parse_deliveries
 
 POLL_S = 0.5
@@ -56,7 +57,7 @@ class Context:
     am: Alertmanager
     capture: Capture
     faults: Faults
-    stack: NativeStack
+    stack: Stack
     rules: RuleSet
     report_dir: Path
     run_started: float
@@ -105,7 +106,7 @@ def wait_clean_slate(ctx: Context, timeout: float = CLEAN_SLATE_S) -> None:
                   if a.get("state") in ("pending", "firing") and not ctx.ignored_alert(a)}
         return not (active - ctx.sticky)
     try:
-        poll("clean slate", clean, timeout, POLL_S)
+        wait_until(clean, timeout, POLL_S, what="clean slate")
     except TimeoutError:
         active = sorted({a["labels"]["alertname"] for a in ctx.prom.alerts() if not ctx.ignored_alert(a)} - ctx.sticky)
         log(f"alerts still active after {timeout:.0f}s: {active} (the next scenario will judge them)")
@@ -182,7 +183,7 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
                 raise RuntimeError(f"Locust exited early, see {locust.csv_prefix}.log")
             r = ctx.prom.query('sum(rate(http_requests_total{job="backend"}[5s]))')
             return bool(r) and float(r[0]["value"][1]) > 1.0 and time.time() - started >= WARMUP_S
-        poll("traffic visible in Prometheus", traffic, 60, POLL_S)
+        wait_until(traffic, 60, POLL_S, what="traffic visible in Prometheus")
         r = ctx.prom.query('sum(rate(http_requests_total{job="backend"}[5s]))')
         rps_at_fault = float(r[0]["value"][1]) if r else None
         t_fault = time.time()
@@ -269,7 +270,7 @@ def check_outbox(ctx: Context) -> list[str]:
     """After recovery every business event is delivered once: poll until the outbox drains."""
     db = ctx.env["DATABASE_URL"]
     try:
-        poll("outbox drained", lambda: all(d for _, d in outbox.outbox_rows(db, ctx.run_started)), 60, 1.0)
+        wait_until(lambda: all(d for _, d in outbox.outbox_rows(db, ctx.run_started)), 60, 1.0, what="outbox drained")
     except TimeoutError:
         pass  # compare() reports what is left
     result = outbox.compare(outbox.outbox_rows(db, ctx.run_started), ctx.capture.captured(kind="mixpanel"))
@@ -297,8 +298,8 @@ def override_rules(prom: Prometheus, rules_dir: Path) -> None:
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     prom.reload()
     wanted = {p.name for p in target.glob("*.y*ml")}
-    poll("Prometheus loaded the override rules",
-         lambda: {Path(g["file"]).name for g in prom.rule_groups()} <= wanted and prom.rule_groups(), 30)
+    wait_until(lambda: {Path(g["file"]).name for g in prom.rule_groups()} <= wanted and prom.rule_groups(), 30,
+               what="Prometheus loaded the override rules")
     log(f"rules overridden from {rules_dir}")
 
 
@@ -344,8 +345,8 @@ def wait_targets(ctx: Context) -> None:
     """The first samples of new targets take a few seconds: poll for data, not for /-/ready."""
     jobs = ["backend"] + (["nextjs"] if ctx.with_frontend else [])
     for job in jobs:
-        poll(f"{job} scraped", lambda j=job: ctx.prom.query(f'up{{job="{j}"}} == 1'), 60, POLL_S)
-    poll("backend app metrics", lambda: ctx.prom.query("app_info"), 60, POLL_S)
+        wait_until(lambda j=job: ctx.prom.query(f'up{{job="{j}"}} == 1'), 60, POLL_S, what=f"{job} scraped")
+    wait_until(lambda: ctx.prom.query("app_info"), 60, POLL_S, what="backend app metrics")
     r = ctx.prom.query("min(prometheus_tsdb_lowest_timestamp_seconds)")
     ctx.first_sample_at = float(r[0]["value"][1]) if r else time.time()
 
@@ -364,7 +365,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short)
-    apply_default_env()
     with_frontend = not args.no_frontend
     if with_frontend and not frontend_built():
         log("frontend/.next is missing (run `make build`): running without the frontend")
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     t_run = time.time()
-    stack = NativeStack(with_frontend, log=lambda m: print(m, flush=True))
+    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True))
     records: list[report.ScenarioRecord] = []
     failures: list[str] = []
     dash_lines: list[str] = []

@@ -20,12 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+from infra.testkit import Alertmanager, Capture, Faults, Prometheus
 from loadtests import report
-from loadtests.clients import Alertmanager, Capture, Faults, Prometheus
 from loadtests.harness import (REPORTS, Context, create_accounts, load_rules, log, tick, wait_clean_slate,
                                wait_targets)
 from loadtests.locust_process import LocustProcess
-from loadtests.stack_control import NativeStack, apply_default_env
+from loadtests.stack_control import harness_stack
 from loadtests.verdict import AlertRecorder
 
 DEFAULT_LEVELS = {"error_ratio": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], "latency_ms": [250, 500, 1000, 1500, 2000, 3000]}
@@ -70,10 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     knobs = ["error_ratio", "latency_ms"] if args.knob == "both" else [args.knob]
     if args.levels and len(knobs) > 1:
         parser.error("--levels needs a single --knob")
-    apply_default_env()
     report_dir = REPORTS / f"tune-{report.stamp()}"
     report_dir.mkdir(parents=True, exist_ok=True)
-    stack = NativeStack(with_frontend=False, log=lambda m: print(m, flush=True))
+    stack = harness_stack(with_frontend=False, log=lambda m: print(m, flush=True))
     lines = ["# Alert thresholds under load (loadtests.tune)", "",
              f"Fast profile, {args.users} Locust users, each level held {args.hold:.0f}s"
              f"{', settled between levels' if args.settle else ' (staircase)'}.", ""]

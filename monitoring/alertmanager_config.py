@@ -20,6 +20,8 @@ the capture server; there the PagerDuty URL (`url`, not a secret) is the capture
 
 from __future__ import annotations
 
+from monitoring.profiles import PRODUCTION, Profile
+
 SECRET_FILES = {
     "slack_alerts": "slack_alerts_webhook_url",
     "slack_engineering": "slack_engineering_webhook_url",
@@ -34,15 +36,6 @@ BUSINESS_HOURS = {
     "location": "Europe/London",
 }
 ALWAYS = {"weekdays": ["sunday:saturday"]}  # Sunday is day 0
-
-TIMINGS = {
-    "production": {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
-                   "critical_group_wait": "10s", "critical_repeat": "1h"},
-    # Tests: deliver within a second or two; business hours are "always" so a test at night
-    # still sees warnings delivered (routes are identical, only the interval's definition differs).
-    "fast": {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h",
-             "critical_group_wait": "1s", "critical_repeat": "1h"},
-}
 
 SLACK_TITLE = ('[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
                '{{ .CommonLabels.alertname }} ({{ .CommonLabels.service }})')
@@ -63,12 +56,13 @@ def _slack(channel: str, secret: str, secrets_dir: str) -> dict:
 PRODUCTION_SECRETS_DIR = "/etc/alertmanager/secrets"
 
 
-def build(*, profile: str = "production", pagerduty_url: str | None = None,
+def build(*, profile: Profile = PRODUCTION, pagerduty_url: str | None = None,
           secrets_dir: str = PRODUCTION_SECRETS_DIR, business_hours: dict | None = None) -> dict:
-    """pagerduty_url None = Alertmanager's default (the real PagerDuty Events API v2)."""
-    t = TIMINGS[profile]
+    """pagerduty_url None = Alertmanager's default (the real PagerDuty Events API v2).
+    Timings come from the profile (monitoring/profiles.py)."""
+    t = profile.delivery
     if business_hours is None:
-        business_hours = BUSINESS_HOURS if profile == "production" else ALWAYS
+        business_hours = BUSINESS_HOURS if t.business_hours_only else ALWAYS
     pagerduty = {
         "routing_key_file": f"{secrets_dir}/{SECRET_FILES['pagerduty']}",
         "send_resolved": True,
@@ -90,15 +84,15 @@ def build(*, profile: str = "production", pagerduty_url: str | None = None,
         "route": {
             "receiver": "slack-alerts",
             "group_by": ["alertname", "service"],
-            "group_wait": t["group_wait"],
-            "group_interval": t["group_interval"],
-            "repeat_interval": t["repeat_interval"],
+            "group_wait": t.group_wait,
+            "group_interval": t.group_interval,
+            "repeat_interval": t.repeat_interval,
             "routes": [
                 {"matchers": ['alertname="NewErrorType"'], "receiver": "slack-engineering"},
                 {"matchers": ['severity="critical"'], "receiver": "pagerduty", "continue": True,
-                 "group_wait": t["critical_group_wait"], "repeat_interval": t["critical_repeat"]},
+                 "group_wait": t.critical_group_wait, "repeat_interval": t.critical_repeat_interval},
                 {"matchers": ['severity="critical"'], "receiver": "slack-alerts",
-                 "group_wait": t["critical_group_wait"]},
+                 "group_wait": t.critical_group_wait},
                 {"matchers": ['severity="warning"'], "receiver": "slack-alerts",
                  "active_time_intervals": ["business-hours"]},
             ],

@@ -36,7 +36,7 @@ def outputs() -> dict[str, str]:
     out["prometheus/prometheus.fast.yml"] = dump(prometheus_config.native(FAST), src)
     out["prometheus/prometheus.docker.yml"] = dump(prometheus_config.docker(PRODUCTION), src)
     src = "monitoring/alertmanager_config.py"
-    out["alertmanager/alertmanager.yml"] = dump(alertmanager_config.build(profile="production"), src)
+    out["alertmanager/alertmanager.yml"] = dump(alertmanager_config.build(profile=PRODUCTION), src)
     for name, dashboard in render_dashboards().items():
         out[f"grafana/dashboards/{name}"] = json.dumps(dashboard, indent=2, sort_keys=True) + "\n"
     return out

@@ -2,7 +2,8 @@
 
     python -m monitoring.native prometheus   --profile fast --dest .data/prometheus/prometheus.yml
     python -m monitoring.native alertmanager --profile fast --dest .data/alertmanager
-    python -m monitoring.native commands     # the exact commands `make up` runs (for the lead)
+
+The processes themselves (and their flags) are defined once, in infra/local/services.py.
 
 Prometheus: the committed monitoring/prometheus/prometheus*.yml use the contract ports; when ports
 differ (tests, PROMETHEUS_PORT=...) a config is written with the same generator and the rule
@@ -22,7 +23,8 @@ import sys
 from pathlib import Path
 
 from monitoring import alertmanager_config, prometheus_config
-from monitoring.profiles import PROFILES
+from monitoring import profiles
+from monitoring.profiles import PROFILES, Profile
 from monitoring.rules.catalogue import RULE_FILE
 from monitoring.yamlio import dump
 
@@ -37,25 +39,25 @@ SECRET_ENV = {
 }
 
 
-def rule_file(profile: str) -> Path:
-    return MONITORING / "prometheus" / "rules" / profile / RULE_FILE
+def rule_file(profile: str | Profile) -> Path:
+    return MONITORING / "prometheus" / "rules" / profiles.get(profile).name / RULE_FILE
 
 
-def write_prometheus_config(dest: Path, profile: str = "production", *, targets: dict[str, str] | None = None,
+def write_prometheus_config(dest: Path, profile: str | Profile = "production", *, targets: dict[str, str] | None = None,
                             alertmanager: str = prometheus_config.NATIVE_ALERTMANAGER,
                             environment: str = "local") -> Path:
     """targets: job -> host:port (default: the contract ports of every native job)."""
-    p = PROFILES[profile]
+    p = profiles.get(profile)
     config = prometheus_config.build(
         p, targets=targets if targets is not None else prometheus_config.NATIVE_TARGETS,
-        alertmanagers=[alertmanager], rule_files=[str(rule_file(profile))], environment=environment)
+        alertmanagers=[alertmanager], rule_files=[str(rule_file(p))], environment=environment)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(dump(config, "monitoring/native.py"))
     return dest
 
 
-def write_alertmanager_config(dest_dir: Path, profile: str = "production", *,
+def write_alertmanager_config(dest_dir: Path, profile: str | Profile = "production", *,
                               capture_url: str | None = None, env: dict[str, str] | None = None,
                               secrets_path: str | None = None) -> Path:
     """Writes <dest_dir>/alertmanager.yml and <dest_dir>/secrets/*. The config refers to the
@@ -73,32 +75,16 @@ def write_alertmanager_config(dest_dir: Path, profile: str = "production", *,
         path.write_text(env.get(var) or local[name])
         os.chmod(path, 0o600)
     pagerduty_url = env.get("PAGERDUTY_URL") or f"{capture}/pagerduty/v2/enqueue"
-    config = alertmanager_config.build(profile=profile, pagerduty_url=pagerduty_url,
+    config = alertmanager_config.build(profile=profiles.get(profile), pagerduty_url=pagerduty_url,
                                        secrets_dir=secrets_path or str(secrets.resolve()))
     path = dest_dir / "alertmanager.yml"
     path.write_text(dump(config, "monitoring/native.py"))
     return path
 
 
-def commands(profile: str = "production", data: Path = DATA) -> dict[str, list[str]]:
-    """The native processes and their exact flags (all bound to 127.0.0.1)."""
-    p = PROFILES[profile]
-    return {
-        "node-exporter": ["prometheus-node-exporter", "--no-collector.systemd",
-                          "--web.listen-address=127.0.0.1:9100"],
-        "alertmanager": ["prometheus-alertmanager", f"--config.file={data}/alertmanager/alertmanager.yml",
-                         f"--storage.path={data}/alertmanager/data", "--web.listen-address=127.0.0.1:9093", "--web.external-url=http://127.0.0.1:9093",
-                         "--cluster.listen-address="],
-        "prometheus": ["prometheus", f"--config.file={data}/prometheus/prometheus.yml",
-                       f"--storage.tsdb.path={data}/prometheus/data", "--storage.tsdb.retention.time=30d",
-                       "--web.listen-address=127.0.0.1:9090", "--web.enable-lifecycle",
-                       f"--rules.alert.resend-delay={'1s' if p.name == 'fast' else '1m'}"],
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["prometheus", "alertmanager", "commands"])
+    parser.add_argument("what", choices=["prometheus", "alertmanager"])
     parser.add_argument("--profile", choices=sorted(PROFILES), default=os.environ.get("ALERT_PROFILE", "production"))
     parser.add_argument("--dest", type=Path)
     parser.add_argument("--capture-url", help="capture server base URL (default $CAPTURE_URL or :9911)")
@@ -106,12 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.what == "prometheus":
         print(write_prometheus_config(args.dest or DATA / "prometheus" / "prometheus.yml", args.profile))
-    elif args.what == "alertmanager":
+    else:
         print(write_alertmanager_config(args.dest or DATA / "alertmanager", args.profile,
                                         capture_url=args.capture_url, secrets_path=args.secrets_path))
-    else:
-        for name, argv_ in commands(args.profile).items():
-            print(f"{name}: {' '.join(argv_)}")
     return 0
 
 

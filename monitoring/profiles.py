@@ -53,12 +53,28 @@ def format_duration(seconds: float) -> str:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Alertmanager's routing timings for a profile (route and critical sub-routes)."""
+
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
+    critical_group_wait: str
+    critical_repeat_interval: str
+    business_hours_only: bool  # warnings wait for business hours (False: deliver at any time)
+
+
+@dataclass(frozen=True)
 class Profile:
+    """Every timing of one alert profile: read by the rule/config generators, the stack and the harness."""
+
     name: str
     scale: int  # production durations are divided by this
     scrape_interval: str
     evaluation_interval: str
     scrape_timeout: str
+    resend_delay: str  # Prometheus --rules.alert.resend-delay: how often firing alerts are re-sent
+    delivery: Delivery
 
     def d(self, production_duration: str) -> str:
         """A production duration ('5m') in this profile ('15s' when fast)."""
@@ -69,9 +85,34 @@ class Profile:
         value = production_seconds / self.scale
         return int(value) if float(value).is_integer() else value
 
+    @property
+    def scrape_seconds(self) -> float:
+        return parse_duration(self.scrape_interval)
 
-PRODUCTION = Profile("production", 1, scrape_interval="15s", evaluation_interval="15s",
-                     scrape_timeout="10s")
-FAST = Profile("fast", FAST_SCALE, scrape_interval="1s", evaluation_interval="1s",
-               scrape_timeout="1s")
+    @property
+    def evaluation_seconds(self) -> float:
+        return parse_duration(self.evaluation_interval)
+
+
+PRODUCTION = Profile(
+    "production", 1, scrape_interval="15s", evaluation_interval="15s", scrape_timeout="10s", resend_delay="1m",
+    delivery=Delivery(group_wait="30s", group_interval="5m", repeat_interval="4h",
+                      critical_group_wait="10s", critical_repeat_interval="1h", business_hours_only=True))
+# Tests: deliver within a second or two; business hours are "always" so a test at night still sees
+# warnings delivered (routes are identical, only the interval's definition differs); firing alerts
+# are re-sent every second, not every minute.
+FAST = Profile(
+    "fast", FAST_SCALE, scrape_interval="1s", evaluation_interval="1s", scrape_timeout="1s", resend_delay="1s",
+    delivery=Delivery(group_wait="1s", group_interval="2s", repeat_interval="1h",
+                      critical_group_wait="1s", critical_repeat_interval="1h", business_hours_only=False))
 PROFILES = {p.name: p for p in (PRODUCTION, FAST)}
+
+
+def get(profile: str | Profile) -> Profile:
+    """The profile object for a name (`--profile fast`); a Profile is returned as it is."""
+    if isinstance(profile, Profile):
+        return profile
+    try:
+        return PROFILES[profile]
+    except KeyError:
+        raise ValueError(f"unknown alert profile {profile!r} (known: {', '.join(sorted(PROFILES))})") from None

@@ -26,7 +26,8 @@ import httpx
 from redis import Redis
 from sqlalchemy.engine import make_url
 
-from tests.live_server import BACKEND_DIR, LiveServer
+from infra.local.app_server import LiveServer
+from infra.local.services import BACKEND_DIR
 
 
 @dataclass

@@ -1,50 +1,30 @@
-"""Helpers for the observability tests: free ports, polling with a deadline, and processes we
-start and stop ourselves (capture server, gunicorn, Spotlight, redis-server, a throwaway
-PostgreSQL cluster). Every process is bound to 127.0.0.1 and stopped by its PID."""
+"""Helpers for the observability tests: the stack's own services started alone on free ports
+(capture server, gunicorn, Spotlight, redis-server; infra/local/services.py, through the test kit),
+a throwaway PostgreSQL cluster, and an in-memory Sentry transport. Every process is bound to
+127.0.0.1 and stopped by its PID."""
 
 from __future__ import annotations
 
 import io as _io
-from sentry_sdk.transport import Transport
-
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
+import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sentry_sdk.transport import Transport
+
+from infra.local.services import (PG_BIN, Ports, as_postgres_user, backend_service, capture_service,
+                                  redis_service, spotlight_service)
+from infra.testkit import Process, free_port, start_service, wait_until  # noqa: F401 - the suites' kit
+
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO = BACKEND_DIR.parent
-PYTHON = sys.executable
 DATA = REPO / ".data"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last_exc: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - polling a thing that is starting
-            last_exc = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what or predicate} (last error: {last_exc!r})")
 
 
 def http(method: str, url: str, body: Any = None, headers: dict | None = None, timeout: float = 5.0) -> tuple[int, dict, bytes]:
@@ -57,56 +37,23 @@ def http(method: str, url: str, body: Any = None, headers: dict | None = None, t
         return err.code, dict(err.headers), err.read()
 
 
-class Proc:
-    def __init__(self, args: list[str], env: dict | None = None, cwd: Path | None = None, log_name: str = "proc") -> None:
-        self.log = tempfile.NamedTemporaryFile(prefix=f"ns-{log_name}-", suffix=".log", delete=False)
-        self.popen = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=cwd, stdout=self.log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def signal(self, sig: int) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        self.log.close()
+def _logs() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ns-service-"))
 
 
-def start_capture_server() -> tuple[Proc, str]:
-    port = free_port()
-    proc = Proc([PYTHON, str(REPO / "infra/local/capture_server.py"), "--port", str(port)], log_name="capture")
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: http("GET", base + "/api/captured")[0] == 200, what="capture server")
-    return proc, base
+def start_capture_server() -> tuple[Process, str]:
+    ports = Ports.free()
+    return start_service(capture_service(ports), _logs()), ports.url("capture")
 
 
 def captured(base: str, kind: str) -> list[dict]:
     return json.loads(http("GET", f"{base}/api/captured?kind={kind}")[2])
 
 
-def start_gunicorn(env: dict, workers: int = 2) -> tuple[Proc, str, str]:
-    api_port, metrics_port = free_port(), free_port()
-    full_env = {
-        "GUNICORN_BIND": f"127.0.0.1:{api_port}", "METRICS_PORT": str(metrics_port),
-        "WEB_CONCURRENCY": str(workers), "GRACEFUL_TIMEOUT": "10", **env,
-    }
-    proc = Proc([PYTHON, "-m", "gunicorn", "-c", "gunicorn_conf.py"], env=full_env, cwd=BACKEND_DIR, log_name="gunicorn")
-    api, metrics = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{metrics_port}"
-    wait_until(lambda: http("GET", api + "/ready")[0] == 200, timeout=30, what="gunicorn /ready")
-    return proc, api, metrics
+def start_gunicorn(env: dict, workers: int = 2) -> tuple[Process, str, str]:
+    ports = Ports.free()
+    service = backend_service(ports, {"WEB_CONCURRENCY": str(workers), "GRACEFUL_TIMEOUT": "10", **env})
+    return start_service(service, _logs()), ports.url("backend"), ports.url("metrics")
 
 
 def spotlight_bin() -> Path | None:
@@ -114,23 +61,15 @@ def spotlight_bin() -> Path | None:
     return runner if (REPO / "infra/spotlight/node_modules/@spotlightjs/spotlight").exists() else None
 
 
-def start_spotlight() -> tuple[Proc, str]:
+def start_spotlight() -> tuple[Process, str]:
+    ports = Ports.free()
+    return start_service(spotlight_service(ports), _logs()), ports.url("spotlight")
+
+
+def start_redis() -> tuple[Process, str, int]:
     port = free_port()
-    proc = Proc(["bash", str(spotlight_bin()), str(port)], log_name="spotlight")
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: http("GET", base + "/")[0] < 500, timeout=20, what="spotlight")
-    return proc, base
-
-
-def start_redis() -> tuple[Proc, str, int]:
-    port = free_port()
-    proc = Proc(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-                log_name="redis")
-    wait_until(lambda: socket.create_connection(("127.0.0.1", port), 0.2).close() or True, what="redis-server")
-    return proc, f"redis://127.0.0.1:{port}/0", port
-
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+    folder = _logs()
+    return start_service(redis_service(port, folder), folder), f"redis://127.0.0.1:{port}/0", port
 
 
 class ThrowawayPostgres:
@@ -143,9 +82,7 @@ class ThrowawayPostgres:
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the postgres user
-            args = ("runuser", "-u", "postgres", "--", *args)
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        subprocess.run(as_postgres_user(list(args)), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
     def start(self) -> ThrowawayPostgres:
         if os.geteuid() == 0:

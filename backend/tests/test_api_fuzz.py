@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_REDIS_URL
-from tests.live_server import LiveServer
+from infra.local.app_server import LiveServer
 
 pytestmark = pytest.mark.fuzz
 

@@ -6,19 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
+from infra.testkit import Faults
 
 
 def clear(backend_url: str) -> None:
-    httpx.delete(f"{backend_url}/_faults", timeout=5).raise_for_status()
+    Faults(backend_url).clear()
 
 
 @contextmanager
 def injected(backend_url: str, **faults: Any) -> Iterator[dict]:
     """e.g. `with injected(url, error_ratio=1.0, error_routes=["/api/projects"]):` -- cleared even on failure."""
-    response = httpx.put(f"{backend_url}/_faults", json=faults, timeout=5)
-    response.raise_for_status()
-    try:
-        yield response.json()
-    finally:
-        clear(backend_url)
+    with Faults(backend_url).injected(**faults) as applied:
+        yield applied

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from infra.testkit import Capture
 
 
 def captured_events(capture_url: str) -> list[dict[str, Any]]:
     """Mixpanel events in arrival order: {event, properties, seq, endpoint}."""
-    response = httpx.get(f"{capture_url}/api/captured", params={"kind": "mixpanel"}, timeout=5)
-    response.raise_for_status()
-    return [{**item["event"], "seq": item["seq"], "endpoint": item.get("endpoint")} for item in response.json()]
+    return Capture(capture_url).mixpanel_events()
 
 
 def events_of(capture_url: str, distinct_id: str) -> list[dict[str, Any]]:

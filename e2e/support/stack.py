@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+from infra.local.stack import default_data_dir, read_env_file
 REQUIRED = ("BACKEND_URL", "FRONTEND_URL", "PROMETHEUS_URL", "SPOTLIGHT_URL", "CAPTURE_URL", "BACKEND_LOG_FILE")
 
 
@@ -31,29 +30,15 @@ class Stack:
         return self.backend_log_file.parent
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("NORTHSTAR_DATA_DIR", REPO / ".data")).resolve()
-
-
-def parse_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip()
-    return values
-
-
 def load() -> Stack:
     """Read stack.env and check every service answers; raise StackNotUp with a clear message otherwise."""
-    folder = data_dir()
+    folder = default_data_dir()
     env_file = folder / "stack.env"
     hint = (f"start it first: e2e/run.sh (does everything), or `make build` then "
-            f"`NORTHSTAR_DATA_DIR={folder} ... python infra/local/stack.py up --profile fast`")
+            f"`NORTHSTAR_DATA_DIR={folder} python infra/local/stack.py up --profile fast --free-ports`")
     if not env_file.exists():
         raise StackNotUp(f"no {env_file}: the stack is not up ({hint})")
-    values = parse_env_file(env_file)
+    values = read_env_file(env_file)
     missing = [k for k in REQUIRED if not values.get(k)]
     if missing:
         raise StackNotUp(f"{env_file} lacks {', '.join(missing)}")

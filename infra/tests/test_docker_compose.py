@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.local.stack import Ports
+from infra.local.services import PORTS, Ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,11 +37,12 @@ def published(service: dict) -> set[int]:
 
 
 def test_compose_publishes_the_native_ports_on_loopback_only(compose):
-    native = Ports()
     services = compose["services"]
-    expected = {"backend": {native.backend, native.metrics}, "capture": {native.capture},
-                "spotlight": {native.spotlight}, "frontend": {native.frontend},
-                "prometheus": {native.prometheus}, "alertmanager": {native.alertmanager}}
+    expected: dict[str, set[int]] = {}
+    for port in PORTS:  # the services table: which compose service publishes which port
+        if port.compose:
+            expected.setdefault(port.compose, set()).add(port.default)
+    assert expected, "no port of the services table names a compose service"
     for name, ports in expected.items():
         assert name in services, f"docker-compose.yml lacks {name}"
         assert ports <= published(services[name]), f"{name}: {published(services[name])} != native {ports}"

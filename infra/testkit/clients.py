@@ -1,34 +1,15 @@
-"""Thin HTTP clients for what the harness talks to: Prometheus, Alertmanager, the capture server
-and the backend's fault-injection admin route (all on loopback). httpx does the HTTP; these only
-name the endpoints from docs/contracts.md and unwrap their JSON.
+"""Thin HTTP clients for what the tests and the harness talk to: Prometheus, Alertmanager, the
+capture server and the backend's fault-injection admin route (all on loopback). httpx does the
+HTTP; these only name the endpoints from docs/contracts.md and unwrap their JSON.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
-
-T = TypeVar("T")
-
-
-def poll(what: str, check: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
-    """Call `check` until it returns something truthy; raise TimeoutError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            value = check()
-            if value:
-                return value
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
-            last_error = exc
-        if time.monotonic() >= deadline:
-            suffix = f" (last error: {last_error})" if last_error else ""
-            raise TimeoutError(f"{what}: not within {timeout:.0f}s{suffix}")
-        time.sleep(interval)
 
 
 class Prometheus:
@@ -48,6 +29,10 @@ class Prometheus:
         if at is not None:
             params["time"] = at
         return self._data("/api/v1/query", **params)["result"]
+
+    def value(self, expr: str) -> float:
+        """Sum of an instant vector (0 when it is empty)."""
+        return sum(float(sample["value"][1]) for sample in self.query(expr))
 
     def query_range(self, expr: str, start: float, end: float, step: float = 1.0) -> list[dict]:
         return self._data("/api/v1/query_range", query=expr, start=start, end=end, step=step)["result"]
@@ -92,6 +77,11 @@ class Capture:
         items = self.captured()
         return max((i["seq"] for i in items), default=0)
 
+    def mixpanel_events(self) -> list[dict]:
+        """Mixpanel events in arrival order: {event, properties, seq, endpoint}."""
+        return [{**item["event"], "seq": item["seq"], "endpoint": item.get("endpoint")}
+                for item in self.captured("mixpanel")]
+
     def mixpanel_down(self, down: bool) -> None:
         self.http.put("/_control/mixpanel", json={"down": down}).raise_for_status()
 
@@ -117,3 +107,12 @@ class Faults:
 
     def clear(self) -> None:
         self.http.delete("/_faults").raise_for_status()
+
+    @contextmanager
+    def injected(self, **state: Any) -> Iterator[dict]:
+        """`with faults.injected(error_ratio=1.0):` -- the faults are cleared again even on failure."""
+        applied = self.set(**state)
+        try:
+            yield applied
+        finally:
+            self.clear()
