@@ -32,7 +32,7 @@ from loadtests import catalogue, dashboards, outbox, report
 from loadtests.catalogue import Expect, Scenario
 from loadtests.clients import Alertmanager, Capture, Faults, Prometheus, poll
 from loadtests.locust_process import LocustProcess
-from loadtests.rules import RuleSet, acceptance_bound, from_prometheus, parse_duration, primary_comparison
+from loadtests.rules import RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
 from loadtests.stack_control import ROOT, NativeStack, apply_default_env, data_dir, frontend_built
 from loadtests.verdict import (AlertRecorder, Delivery, Observed, PromTiming, Track, evaluate, parse_deliveries,
                                unbroken_hold_start)
@@ -331,10 +331,11 @@ def prom_timing(ctx: Context, e: Expect, t_fault: float, t_end: float) -> PromTi
             active_at = unbroken_hold_start(times + [fired_at], fired_at, step)
             rule = ctx.rules.alerts.get(e.alert)
             if rule is not None:
-                result = ctx.prom.query_range(rule.expr, t_fault - step, fired_at, step)
+                # one step past the firing: query_range's steps need not fall on evaluation times
+                result = ctx.prom.query_range(rule.expr, t_fault - step, fired_at + step, step)
                 held = sorted({float(t) for series in result for t, _ in series.get("values", [])
                                if all(series.get("metric", {}).get(k) == v for k, v in e.labels.items())})
-                held_from = unbroken_hold_start(held, fired_at, step)
+                held_from = unbroken_hold_start(held, fired_at + step, step)
     except Exception as exc:  # noqa: BLE001 - the verdict then falls back to the polled activeAt
         log(f"reading Prometheus' timestamps for {e.alert} failed: {type(exc).__name__}: {exc}")
     return PromTiming(active_at, fired_at, held_from)
@@ -348,30 +349,35 @@ def measured_rps(ctx: Context, start: float, end: float) -> float | None:
 
 def measured_margins(ctx: Context, sc: Scenario, rec: AlertRecorder, t_fault: float, t_clear: float,
                      t_end: float) -> dict[str, float]:
-    """Per rule with a constant threshold: its primary comparison's left-hand side / threshold,
-    from query_range. Expected alerts: the median from their firing to the fault's end (how far
-    past the threshold the scenario holds them); every other alert: the peak over the scenario."""
+    """Per rule whose expression compares with constants: how far past (above 1) or below its
+    thresholds the rule was, from query_range of each comparison's left-hand side combined as the
+    expression combines them (`and`: the smallest, `or`: the largest; rules.formula_of). Expected
+    alerts: the median from their firing to the fault's end; every other alert: the peak over
+    the scenario. Binary rules (`up == 0`, a new series) are left out."""
     step = ctx.rules.eval_interval_s
     out = {}
     for name, rule in ctx.rules.alerts.items():
-        cmp = primary_comparison(rule.expr)
-        if cmp is None or name in sc.may_fire:
-            continue
+        formula = formula_of(rule.expr)
         tr = rec.tracks.get(name)
+        if formula is None or name in sc.may_fire or (tr is not None and tr.carried):
+            continue
         expected = name in sc.expected_names
         start = tr.first_firing if expected and tr and tr.first_firing else t_fault
         end = t_clear if expected else t_end
         if end <= start:
             continue
+        ratios: dict[float, dict] = {}
         try:
-            result = ctx.prom.query_range(f"max({cmp.lhs})", start, end, step)
+            for cmp in set(formula.leaves()):
+                for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, step):
+                    for t, v in series.get("values", []):
+                        if v not in ("NaN", "+Inf", "-Inf"):
+                            ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
         except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
             log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
             continue
-        values = sorted(float(v) for series in result for _, v in series.get("values", []) if v not in ("NaN", "+Inf", "-Inf"))
-        if values:
-            level = values[len(values) // 2] if expected else values[-1]
-            out[name] = round(level / cmp.threshold, 2)
+        levels = sorted(formula.level(r) for r in ratios.values()) or [0.0]
+        out[name] = round(levels[len(levels) // 2] if expected else levels[-1], 2)
     return out
 
 

@@ -119,8 +119,10 @@ def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str
               "interval). Theoretical minimum = `for` + held from; the acceptance bound adds 2 evaluation "
               "intervals + 1 scrape interval. `model min` is `for` + the fill predicted from the scenario's "
               "intensity at steady traffic (loadtests/rules.py `Fill`), a cross-check. `level/threshold`: the "
-              "rule's primary comparison, measured (median while firing) and modelled at the steady request "
-              "rate; at least 1.5x is the catalogue's margin.", "",
+              "rule's comparisons, each left-hand side / threshold combined as the expression combines them "
+              "(`and`: the smallest, `or`: the largest), measured with query_range (median while firing), next "
+              "to the model's prediction for its primary comparison at the steady request rate; the catalogue "
+              "wants at least 1.5x.", "",
               "| scenario | alert | fired after | held from (expr) | theoretical min | model min | bound | within "
               "| level/threshold measured (model) | receivers | resolved after fault end | note |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -136,8 +138,9 @@ def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str
                          f"| {_fmt(a.model_min_s)} | {_fmt(a.bound_s)} | {within} | {margin} | {receivers} "
                          f"| {_fmt(a.resolved_after_s)} | {a.note} |")
     lines += ["", "## Alerts that must stay silent: peak level / threshold", "",
-              "Per scenario, the highest value of each silent rule's primary comparison over the scenario "
-              "(rules that are binary or compare with another series are not listed).", "",
+              "Per scenario, the highest level / threshold of each rule that must stay silent (combined as above) "
+              "over the scenario; rules that are binary or compare two series, alerts allowed alongside and "
+              "alerts carried from an earlier scenario are not listed.", "",
               "| scenario | alert: peak level/threshold |", "|---|---|"]
     for r in records:
         peaks = ", ".join(f"{n} {m:.2f}x" for n, m in r.verdict.silent_margins.items()) or "–"

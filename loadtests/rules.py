@@ -327,3 +327,88 @@ def model_margin(rule: AlertRule, fill: Fill, rps: float) -> float | None:
     if fill.kind in ("ratio", "instant", "fixed"):
         return fill.level / cmp.threshold if fill.level else None
     raise ValueError(f"unknown fill kind {fill.kind!r}")
+
+
+# The whole expression as a formula over its comparisons, for the measured margin: `and` needs
+# every side (the smallest level/threshold counts), `or` any arm (the largest counts).
+_SET_OP = re.compile(r"\b(and|or|unless)\b")
+_MODIFIERS = re.compile(r"^\s*(?:(?:on|ignoring)\s*\([^)]*\)\s*)?(?:group_(?:left|right)\s*(?:\([^)]*\))?\s*)?")
+
+
+@dataclass(frozen=True)
+class Formula:
+    op: str  # "and" | "or" | "cmp"
+    parts: tuple[Formula, ...] = ()
+    cmp: Comparison | None = None
+
+    def leaves(self) -> list[Comparison]:
+        return [self.cmp] if self.cmp else [c for p in self.parts for c in p.leaves()]
+
+    def level(self, ratios: dict[Comparison, float]) -> float:
+        """level / threshold of the whole rule from each comparison's (missing: 0, cannot hold)."""
+        if self.cmp:
+            return ratios.get(self.cmp, 0.0)
+        values = [p.level(ratios) for p in self.parts]
+        return min(values) if self.op == "and" else max(values)
+
+
+def _split_top(text: str) -> list[tuple[str, str]]:
+    """(operator before, part) for the parts of `text` joined by and/or/unless at depth 0."""
+    out, depth, last, op = [], 0, 0, ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == '"':
+            i = text.index('"', i + 1)
+        elif depth == 0:
+            m = _SET_OP.match(text, i)
+            if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:")):
+                out.append((op, text[last:i]))
+                op, last = m.group(1), m.end()
+                i = m.end()
+                continue
+        i += 1
+    out.append((op, text[last:]))
+    return out
+
+
+def _wrapped(text: str) -> str | None:
+    """The inside of `( ... )` when the parentheses enclose all of `text`."""
+    text = text.strip()
+    if not text.startswith("("):
+        return None
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return text[1:i] if i == len(text) - 1 else None
+    return None
+
+
+def formula_of(expr: str) -> Formula | None:
+    """The rule's comparisons combined as its expression combines them, or None when a part is
+    binary (`== 0`, `absent`, `x > 0`), compares two series, or uses `unless`."""
+    parts = _split_top(expr)
+    if len(parts) > 1:
+        if any(op == "unless" for op, _ in parts):
+            return None
+        groups: list[list[Formula]] = [[]]  # and binds tighter than or
+        for op, text in parts:
+            sub = formula_of(_MODIFIERS.sub("", text, count=1))
+            if sub is None:
+                return None
+            if op == "or":
+                groups.append([])
+            groups[-1].append(sub)
+        arms = [g[0] if len(g) == 1 else Formula("and", tuple(g)) for g in groups]
+        return arms[0] if len(arms) == 1 else Formula("or", tuple(arms))
+    inner = _wrapped(expr)
+    if inner is not None:
+        return formula_of(inner)
+    cmp = primary_comparison(expr)
+    return Formula("cmp", cmp=cmp) if cmp else None

@@ -360,7 +360,8 @@ def evaluate(sc: Scenario, rules: RuleSet, obs: Observed) -> Verdict:
     for e in sc.expect:
         _judge_expected(sc, e, rules, obs, v)
     expected = sc.expected_names
-    v.silent_margins = {n: m for n, m in sorted(obs.margins.items()) if n not in expected and n not in sc.may_fire}
+    v.silent_margins = {n: m for n, m in sorted(obs.margins.items())
+                        if n not in expected and n not in sc.may_fire and not (n in obs.tracks and obs.tracks[n].carried)}
     for name, m in v.silent_margins.items():
         if m >= 1 / MIN_MARGIN:
             v.notes.append(f"{name} must stay silent but reached {m:.2f}x its threshold (wanted below {1 / MIN_MARGIN:.2f}x)")
