@@ -112,3 +112,11 @@ def test_fault_kinds_switch_on_and_off() -> None:
     assert t.calls == [("set", (), {"db_pool_hold": catalogue.pool_capacity() - 2}), ("clear", (), {}),
                        ("mixpanel_down", (True,), {}), ("mixpanel_down", (False,), {}),
                        ("stop_backend", (), {}), ("start_backend", (), {})]
+
+
+def test_the_contract_document_lists_every_knob() -> None:
+    text = (catalogue.ROOT / "docs" / "contracts.md").read_text()
+    section = text[text.index("## Fault injection"):]
+    section = section[: section.index("\n## ", 1)]
+    assert "backend/app/faults/catalogue.json" in section
+    assert [k for k in KNOBS if f'"{k}"' not in section] == []

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from loadtests.catalogue import CRITICAL, BackendFaults, Expect, Scenario
 from loadtests.rules import Fill, from_rule_files
-from loadtests.verdict import AlertRecorder, Observed, PromTiming, evaluate, parse_time, unbroken_hold_start
+from loadtests.verdict import (AlertRecorder, Observed, PromTiming, evaluate, parse_deliveries, parse_time,
+                               unbroken_hold_start)
 
 RULES = from_rule_files([{"groups": [{"name": "g", "rules": [
     {"record": "svc:exc:increase5m", "expr": "sum(increase(exc[15s]))"},
@@ -36,8 +37,6 @@ def judge(expr_held: list[float], active_at: float | None, fired_at: float):
               "payload": {"attachments": [{"title": "[FIRING:1] ErrorStorm"}]} if k == "slack" else
               {"event_action": "trigger", "payload": {"summary": "[FIRING:1] ErrorStorm"}}}
              for k in ("slack", "pagerduty")]
-    from loadtests.verdict import parse_deliveries
-
     timing = PromTiming(active_at, fired_at, unbroken_hold_start(expr_held, fired_at, 1.0))
     obs = Observed(rec.tracks, parse_deliveries(items, RULES.names()), T0, T0 + 40, T0 + 90,
                    rps_at_fault=20.0, timing={"ErrorStorm": timing})

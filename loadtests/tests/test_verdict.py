@@ -5,7 +5,7 @@ from __future__ import annotations
 from loadtests.catalogue import (CRITICAL, PAGERDUTY, SLACK_ALERTS, WARNING, BackendFaults, Expect, NoFault, Scenario,
                                  StopBackend)
 from loadtests.rules import Fill, from_rule_files
-from loadtests.verdict import AlertRecorder, Observed, PromTiming, evaluate, parse_deliveries, parse_time, unbroken_hold_start
+from loadtests.verdict import AlertRecorder, Observed, evaluate, parse_deliveries
 
 RULES = from_rule_files([{"groups": [{"name": "g", "rules": [
     {"record": "svc:err:ratio5m", "expr": "sum(rate(errs[15s])) / sum(rate(reqs[15s]))"},
