@@ -314,9 +314,9 @@ def _selector(alert: str, labels: dict[str, str], state: str) -> str:
 
 def prom_timing(ctx: Context, e: Expect, t_fault: float, t_end: float) -> PromTiming:
     """Prometheus' own timestamps of the alert's first firing after the fault: the evaluation that
-    first wrote ALERTS{alertstate="firing"} (raw samples), the activeAt of that episode (the
-    start of its unbroken pending run in ALERTS, which is where `for` counted from), and the start
-    of the unbroken run of evaluations of the rule's expression that ended in the firing
+    first wrote ALERTS{alertstate="firing"} (raw samples), the start of the unbroken pending run
+    before it in ALERTS (the episode's activeAt, used when the polls did not see activeAt), and the
+    start of the unbroken run of evaluations of the rule's expression that ended in the firing
     (query_range, step = evaluation interval)."""
     step = ctx.rules.eval_interval_s
     span = max(1, int(t_end - t_fault + 5))

@@ -65,7 +65,7 @@ def unbroken_hold_start(times: list[float], until: float, step: float) -> float 
 class PromTiming:
     """Prometheus' own timestamps for one expected alert's firing (None when not available)."""
 
-    active_at: float | None = None  # activeAt of the episode that fired (start of pending)
+    active_at: float | None = None  # activeAt of the episode that fired (where `for` started counting)
     fired_at: float | None = None  # the evaluation that first wrote ALERTS{alertstate="firing"}
     held_from: float | None = None  # start of the unbroken hold ending in the firing (query_range)
 
@@ -290,9 +290,11 @@ def _judge_expected(sc: Scenario, e: Expect, rules: RuleSet, obs: Observed, v: V
         return
     rule = rules[e.alert]
     timing = obs.timing.get(e.alert, PromTiming())
-    if timing.active_at is None and tr is not None:  # activeAt as polled, of a series that fired
-        ats = [at for labels, at in tr.active_at if all(labels.get(k) == val for k, val in e.labels.items())]
-        timing = PromTiming(min(ats, default=None), timing.fired_at, timing.held_from)
+    # activeAt as /api/v1/alerts reported it for the series that fired: Prometheus' own record of
+    # where `for` started (the ALERTS pending run the harness read is the fallback)
+    ats = [at for labels, at in (tr.active_at if tr else []) if all(labels.get(k) == val for k, val in e.labels.items())]
+    if ats:
+        timing = PromTiming(min(ats), timing.fired_at, timing.held_from)
     hold = timing.hold_start
     measured = None if hold is None else round(hold - obs.t_fault, 2)
     res.model_min_s = round(theoretical_min(rule, e.fill, obs.data_age_s, obs.rps_at_fault), 2)
