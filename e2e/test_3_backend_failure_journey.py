@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import expect
 
+from loadtests.catalogue import fault_of
 from support import api, backend_log, faults, mixpanel, prometheus
 from support.browser import BrowserJourney
 from support.canaries import CanaryRegistry
@@ -21,7 +22,8 @@ from support.polling import eventually
 from support.spotlight import SentryEvent, SpotlightCollector
 from support.stack import Stack
 
-FAULT_ROUTE = "/api/projects"
+FAULT = fault_of("e2e_request_fails")  # the fault catalogue (backend/app/faults/catalogue.json)
+FAULT_ROUTE = FAULT.knobs["error_routes"][0]
 COUNTERS = {
     "500s": prometheus.live(f'http_requests_total{{method="POST",route="{FAULT_ROUTE}",status_code="500"}}'),
     "unhandled": prometheus.live(f'http_unhandled_exceptions_total{{exception_type="InjectedFault",route="{FAULT_ROUTE}"}}'),
@@ -53,7 +55,7 @@ def failure(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry) -> 
         page.goto("/dashboard")
         expect(page.get_by_text("No projects yet")).to_be_visible()
         page.get_by_label("Name", exact=True).fill(run.project_name)
-        with faults.injected(stack.backend_url, error_ratio=1.0, error_routes=[FAULT_ROUTE]):
+        with faults.injected(stack.backend_url, **FAULT.values()):
             page.get_by_role("button", name="Create project").click()
             alert = page.get_by_role("alert").filter(has_text="Request ID")
             expect(alert).to_be_visible()

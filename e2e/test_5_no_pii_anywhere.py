@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from loadtests.catalogue import fault_of
 from support import backend_log, faults, mixpanel
 from support.browser import BrowserJourney
 from support.canaries import CanaryRegistry, new_email, new_password
@@ -26,7 +27,8 @@ from support.polling import eventually
 from support.spotlight import SpotlightCollector
 from support.stack import Stack
 
-LOGIN = "/api/auth/login"
+LOGIN_FAILS = fault_of("e2e_login_fails")  # the fault catalogue (backend/app/faults/catalogue.json)
+LOGIN = LOGIN_FAILS.knobs["error_routes"][0]
 
 
 @dataclass
@@ -58,7 +60,7 @@ def exposed(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry, spo
 
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
-        with faults.injected(stack.backend_url, error_ratio=1.0, error_routes=[LOGIN]):
+        with faults.injected(stack.backend_url, **LOGIN_FAILS.values()):
             page.get_by_role("button", name="Log in").click()
             expect(page.get_by_test_id("request-id")).to_be_visible()
             failed_id = page.get_by_test_id("request-id").inner_text().strip()
@@ -71,7 +73,7 @@ def exposed(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry, spo
         page.goto("/pricing")
         # The provider times out (the fault makes the backend's httpx call time out after
         # PAYMENT_TIMEOUT_SECONDS): the backend reports it to Sentry from inside the handler.
-        with faults.injected(stack.backend_url, billing_timeout=True):
+        with faults.injected(stack.backend_url, **fault_of("billing_timeout").values()):
             page.get_by_role("button", name="Upgrade to Pro").click()
             expect(page.get_by_text("Our payment provider is not responding")).to_be_visible()
             failed_upgrade_id = page.get_by_test_id("request-id").inner_text().strip()

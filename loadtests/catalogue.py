@@ -1,22 +1,37 @@
-"""The scenario catalogue (DESIGN.md section 4), as data.
+"""The scenario catalogue, read from the one fault catalogue file (backend/app/faults/catalogue.json).
 
-Each scenario declares its fault, the alerts that must fire (with the receivers that must get
-them and how fast they can possibly fire), the alerts that may fire alongside (each with the
-reason), and extra checks. Every other alert loaded into Prometheus must stay silent.
+That file lists every fault knob (type, bounds, description) and every scenario: its fault, its
+traffic, the alerts that must fire with the receivers that must get them, and the alerts that may
+fire alongside (each with the reason). Every other alert loaded into Prometheus must stay silent.
+This module turns it into objects for the harness, `tune` and the tests:
 
-Alert names come from `monitoring/rules/catalogue.py`; `tests/test_catalogue.py` fails when a
-name here is not an alert there. Receivers follow `monitoring/alertmanager/alertmanager.yml`:
-critical -> PagerDuty + Slack #alerts, warning -> Slack #alerts, NewErrorType -> Slack #engineering.
+- each fault kind is one object with `on(target)`, `off(target)` and `describe()`; `target` is
+  anything with `faults` (the /_faults client), `capture` (the capture server) and `stack`;
+- `Scenario` / `Expect` carry the expectations; `Fill` the detection model (loadtests/rules.py).
+
 A warning may be inhibited by a firing critical alert of the same service (the design's
 inhibition): the harness accepts a missing warning delivery only when Alertmanager reports that
-inhibition at the time, and says so in the report.
+inhibition at the time, and says so in the report. `loadtests/tests/test_catalogue.py` checks the
+file against monitoring/rules/catalogue.py both ways.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 from loadtests.rules import Fill
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE_FILE = ROOT / "backend" / "app" / "faults" / "catalogue.json"
+DATA: dict[str, Any] = json.loads(CATALOGUE_FILE.read_text())
+KNOBS: dict[str, dict[str, Any]] = DATA["knobs"]
+NOT_TESTABLE_LIVE: dict[str, str] = DATA["not_testable_live"]
+MIN_MARGIN: float = DATA["margin"]["min_ratio"]
 
 # --- receivers (capture-server kinds and Slack channels) ---------------------------------------
 
@@ -29,37 +44,146 @@ class Receiver:
     def __str__(self) -> str:
         return f"{self.kind}#{self.channel}" if self.channel else self.kind
 
+    @classmethod
+    def parse(cls, text: str) -> Receiver:
+        kind, _, channel = text.partition("#")
+        return cls(kind, channel)
 
-PAGERDUTY = Receiver("pagerduty")
-SLACK_ALERTS = Receiver("slack", "alerts")
-SLACK_ENGINEERING = Receiver("slack", "engineering")
+
+RECEIVER_GROUPS: dict[str, tuple[Receiver, ...]] = {
+    name: tuple(Receiver.parse(r) for r in group) for name, group in DATA["receivers"].items() if not name.startswith("$")}
+PAGERDUTY, SLACK_ALERTS = RECEIVER_GROUPS["critical"]
+SLACK_ENGINEERING = RECEIVER_GROUPS["engineering"][0]
 ALL_RECEIVERS = (PAGERDUTY, SLACK_ALERTS, SLACK_ENGINEERING)
-CRITICAL = (PAGERDUTY, SLACK_ALERTS)
-WARNING = (SLACK_ALERTS,)
+CRITICAL = RECEIVER_GROUPS["critical"]
+WARNING = RECEIVER_GROUPS["warning"]
 
 
-# --- scenario parts ------------------------------------------------------------------------------
+# --- knobs ----------------------------------------------------------------------------------------
+
+
+def pool_capacity(env: Mapping[str, str] = os.environ) -> int:
+    """Pooled connections per backend worker (pool size + overflow, backend settings' defaults)."""
+    return int(env.get("DB_POOL_SIZE", 10)) + int(env.get("DB_MAX_OVERFLOW", 5))
+
+
+def resolve(value: Any, env: Mapping[str, str] = os.environ) -> Any:
+    """A knob value from the file: a constant, or {"pool_capacity_minus": n} (per worker)."""
+    if isinstance(value, dict) and "pool_capacity_minus" in value:
+        return pool_capacity(env) - int(value["pool_capacity_minus"])
+    return value
+
+
+def knob_errors(values: Mapping[str, Any]) -> list[str]:
+    """What the backend's /_faults would refuse (422) in these knob values, as messages."""
+    out = []
+    for name, value in values.items():
+        spec = KNOBS.get(name)
+        if spec is None:
+            out.append(f"unknown fault knob {name!r} (known: {', '.join(KNOBS)})")
+            continue
+        kind = spec["type"]
+        ok_type = {"number": isinstance(value, int | float) and not isinstance(value, bool),
+                   "integer": isinstance(value, int) and not isinstance(value, bool),
+                   "boolean": isinstance(value, bool),
+                   "routes": isinstance(value, list) and all(isinstance(r, str) for r in value)}[kind]
+        if not ok_type:
+            out.append(f"{name}: {value!r} is not of type {kind}")
+        elif kind in ("number", "integer") and not spec["minimum"] <= value <= spec["maximum"]:
+            out.append(f"{name}: {value!r} is outside [{spec['minimum']}, {spec['maximum']}]")
+        elif kind == "routes" and len(value) > spec["maxItems"]:
+            out.append(f"{name}: more than {spec['maxItems']} routes")
+    return out
+
+
+# --- fault kinds: one object each, with on / off / describe -----------------------------------------
+
+
+class FaultTarget(Protocol):
+    faults: Any  # .set(**knobs), .clear()
+    capture: Any  # .mixpanel_down(bool)
+    stack: Any  # .stop_backend(), .start_backend()
 
 
 @dataclass(frozen=True)
-class Fault:
-    """How the fault is switched on (and off again).
-
-    kind: "none" | "faults_api" (PUT `payload` to /_faults, DELETE to clear) |
-          "mixpanel_down" (capture server /_control/mixpanel) | "stop_backend" (SIGTERM the
-          gunicorn master recorded in the stack's pid file; restarted when the fault ends)
-    payload values may be callables of the live context (e.g. pool size -> connections to hold).
-    """
-
+class NoFault:
     kind: str = "none"
-    payload: dict = field(default_factory=dict)
+
+    def on(self, target: FaultTarget) -> str:
+        return self.describe()
+
+    def off(self, target: FaultTarget) -> None:
+        pass
 
     def describe(self) -> str:
-        if self.kind == "faults_api":
-            shown = {k: ("<computed>" if callable(v) else v) for k, v in self.payload.items()}
-            return f"PUT /_faults {shown}"
-        return {"none": "no fault", "mixpanel_down": "capture server: Mixpanel answers 503",
-                "stop_backend": "SIGTERM the backend (gunicorn master) by PID, restart after"}[self.kind]
+        return "no fault"
+
+
+@dataclass(frozen=True)
+class BackendFaults:
+    """Knobs of the backend's /_faults (PUT on, DELETE off)."""
+
+    knobs: dict[str, Any] = field(default_factory=dict)
+    kind: str = "backend"
+
+    def values(self, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+        return {k: resolve(v, env) for k, v in self.knobs.items()}
+
+    def on(self, target: FaultTarget) -> str:
+        values = self.values()
+        target.faults.set(**values)
+        return f"/_faults {values}"
+
+    def off(self, target: FaultTarget) -> None:
+        target.faults.clear()
+
+    def describe(self) -> str:
+        return f"PUT /_faults {self.knobs}"
+
+
+@dataclass(frozen=True)
+class MixpanelDown:
+    kind: str = "mixpanel_down"
+
+    def on(self, target: FaultTarget) -> str:
+        target.capture.mixpanel_down(True)
+        return self.describe()
+
+    def off(self, target: FaultTarget) -> None:
+        target.capture.mixpanel_down(False)
+
+    def describe(self) -> str:
+        return "capture server: Mixpanel answers 503"
+
+
+@dataclass(frozen=True)
+class StopBackend:
+    kind: str = "stop_backend"
+
+    def on(self, target: FaultTarget) -> str:
+        target.stack.stop_backend()
+        return self.describe()
+
+    def off(self, target: FaultTarget) -> None:
+        target.stack.start_backend()
+
+    def describe(self) -> str:
+        return "SIGTERM the backend (gunicorn master) by PID, restart after"
+
+
+Fault = NoFault | BackendFaults | MixpanelDown | StopBackend
+
+
+def fault_from(spec: Mapping[str, Any]) -> Fault:
+    kind = spec.get("kind", "none")
+    if kind not in DATA["fault_kinds"]:
+        raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(DATA['fault_kinds'])})")
+    if kind == "backend":
+        return BackendFaults(dict(spec.get("set", {})))
+    return {"none": NoFault, "mixpanel_down": MixpanelDown, "stop_backend": StopBackend}[kind]()
+
+
+# --- scenarios --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -72,6 +196,7 @@ class Expect:
     labels: dict[str, str] = field(default_factory=dict)  # series that must fire (subset match)
     resolves: bool = True  # False: its windows outlast the run; resolution is not awaited (say why)
     note: str = ""
+    margin_exception: str = ""  # why the 1.5x model margin cannot hold (a bounded quantity)
 
 
 @dataclass(frozen=True)
@@ -83,110 +208,71 @@ class Scenario:
     may_fire: dict[str, str] = field(default_factory=dict)  # alert -> why it may fire too
     users: int = 16
     user_classes: tuple[str, ...] = ("FunnelUser", "ReadHeavyUser")
+    steady_rps: float = 0.0  # the backend request rate the margin model assumes for this traffic
     steady_seconds: float = 0.0  # steady: how long nothing may fire
     max_failure_ratio: float | None = None  # Locust failures / requests over the whole run
     checks: tuple[str, ...] = ()  # extra checks by name (see harness.EXTRA_CHECKS)
     short: bool = False  # part of the short suite run inside `make test`
+    harness: bool = True  # False: used by the e2e journeys only
 
     @property
     def expected_names(self) -> set[str]:
         return {e.alert for e in self.expect}
 
 
-# --- the catalogue -------------------------------------------------------------------------------
-
-ERROR_RATIO = 0.3
-ADDED_LATENCY_MS = 2500
-SLOW_S = ADDED_LATENCY_MS / 1000
-
-# Why the SLO ticket alerts are not awaited: their 1x arm reads a 6h short window (18 min in the
-# fast profile), so once a burst spent budget they stay firing for the rest of the run.
-TICKET_STICKY = "slow-burn ticket: its 6h short window (18m in fast) outlasts the run, not awaited"
-
-
-def pool_hold(ctx: dict) -> int:
-    """Connections to hold per worker: just past the alert threshold, leaving the rest for traffic."""
-    capacity = ctx["pool_size"] + ctx["pool_max_overflow"]
-    threshold = ctx.get("pool_threshold", 0.8)
-    return min(capacity - 2, int(threshold * capacity) + 2)
+def _number(value: Any, fault: Fault, env: Mapping[str, str]) -> float:
+    """A fill parameter: a number, or {"knob": name, "scale": s, "per": "pool_capacity"}."""
+    if not isinstance(value, dict):
+        return float(value)
+    knobs = fault.values(env) if isinstance(fault, BackendFaults) else {}
+    out = float(knobs[value["knob"]]) * float(value.get("scale", 1))
+    if value.get("per") == "pool_capacity":
+        out /= pool_capacity(env)
+    return out
 
 
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario(
-        "steady", "Normal traffic on a healthy stack: no alert may fire and no request may fail.",
-        Fault(), steady_seconds=30, max_failure_ratio=0.0, checks=("dashboards_fill",), short=True,
-    ),
-    Scenario(
-        "error_burst", f"{ERROR_RATIO:.0%} of /api requests raise an unhandled exception (HTTP 500).",
-        Fault("faults_api", {"error_ratio": ERROR_RATIO}),
-        expect=(
-            Expect("HighErrorRate", CRITICAL, Fill("ratio", ERROR_RATIO), {"service": "backend"}),
-            Expect("ErrorBurst", WARNING, Fill("count", ERROR_RATIO)),
-            Expect("ErrorStorm", CRITICAL, Fill("count", ERROR_RATIO)),
-            Expect("NewErrorType", (SLACK_ENGINEERING,), note="the injected exception type is new"),
-            Expect("AvailabilityBudgetBurnPage", CRITICAL, Fill("ratio", ERROR_RATIO)),
-            Expect("AvailabilityBudgetBurnTicket", WARNING, Fill("ratio", ERROR_RATIO), resolves=False,
-                   note=TICKET_STICKY),
-        ),
-        short=True,
-    ),
-    Scenario(
-        "slow_api", f"Every /api request takes {ADDED_LATENCY_MS} ms longer.",
-        Fault("faults_api", {"latency_ms": ADDED_LATENCY_MS}),
-        expect=(
-            # p95 crosses once 5% of the window's requests are slow
-            Expect("SlowAPI", WARNING, Fill("ratio", 1.0, threshold=0.05, delay=SLOW_S), {"service": "backend"}),
-            Expect("LatencyBudgetBurnPage", CRITICAL, Fill("ratio", 1.0, delay=SLOW_S)),
-            Expect("LatencyBudgetBurnTicket", WARNING, Fill("ratio", 1.0, delay=SLOW_S), resolves=False,
-                   note=TICKET_STICKY),
-        ),
-        may_fire={"LatencyRegression": "only with data one (scaled) day old; the harness starts Prometheus empty"},
-        short=True,
-    ),
-    Scenario(
-        "db_pool_exhaustion", "The backend holds most pooled DB connections (per worker), leaving two for traffic.",
-        Fault("faults_api", {"db_pool_hold": pool_hold}),
-        expect=(Expect("DatabaseConnectionsHigh", WARNING, labels={"service": "backend"}),),
-        max_failure_ratio=0.01,
-    ),
-    Scenario(
-        "redis_outage", "Redis is unreachable for the backend: cache and sessions fall back to PostgreSQL.",
-        Fault("faults_api", {"redis_down": True}),
-        expect=(Expect("CacheErrorsHigh", WARNING, Fill("ratio", 1.0), {"service": "backend"}),),
-        max_failure_ratio=0.01,
-    ),
-    Scenario(
-        "mixpanel_outage", "Mixpanel answers 503: events queue in the outbox, then all arrive exactly once.",
-        Fault("mixpanel_down"),
-        expect=(Expect("AnalyticsBacklog", WARNING, Fill("age"), {"service": "backend"}),),
-        max_failure_ratio=0.0, checks=("outbox_exactly_once",),
-    ),
-    Scenario(
-        "billing_timeout", "The payment provider never answers in time: upgrades return 504.",
-        Fault("faults_api", {"billing_timeout": True}),
-        expect=(Expect("BillingProviderFailing", WARNING, Fill("ratio", 1.0, threshold=0.25),
-                       {"service": "backend"}),),
-        user_classes=("FunnelUser", "ReadHeavyUser", "CheckoutUser"),
-        may_fire={
-            "AvailabilityBudgetBurnPage": "upgrade 504s are real 5xx; at this mix they hover near the 14.4x/6x burn",
-            "AvailabilityBudgetBurnTicket": "upgrade 504s spend availability budget (1x burn)",
-        },
-    ),
-    Scenario(
-        "backend_down", "The backend process dies (SIGTERM) and is restarted after the alert.",
-        Fault("stop_backend"),
-        expect=(Expect("ServiceDown", CRITICAL, labels={"job": "backend"}),),
-    ),
-)
+def _fill(spec: Mapping[str, Any], fault: Fault, env: Mapping[str, str]) -> Fill:
+    return Fill(kind=spec.get("kind", "instant"), level=_number(spec.get("level", 0.0), fault, env),
+                seconds=float(spec.get("seconds", 0.0)), threshold=spec.get("threshold"),
+                delay=_number(spec.get("delay", 0.0), fault, env))
 
-BY_NAME = {s.name: s for s in SCENARIOS}
+
+def _receivers(spec: str | list[str]) -> tuple[Receiver, ...]:
+    return RECEIVER_GROUPS[spec] if isinstance(spec, str) else tuple(Receiver.parse(r) for r in spec)
+
+
+def scenario_from(name: str, spec: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> Scenario:
+    fault = fault_from(spec.get("fault", {}))
+    traffic = DATA["traffic"][spec.get("traffic", "default")]
+    expect = tuple(
+        Expect(e["alert"], _receivers(e["receivers"]), _fill(e.get("fill", {}), fault, env),
+               dict(e.get("labels", {})), bool(e.get("resolves", True)), e.get("note", ""),
+               e.get("margin_exception", ""))
+        for e in spec.get("expect", ()))
+    return Scenario(name, spec["description"], fault, expect, dict(spec.get("may_fire", {})),
+                    users=int(traffic["users"]), user_classes=tuple(traffic["user_classes"]),
+                    steady_rps=float(traffic["steady_rps"]),
+                    steady_seconds=float(spec.get("steady_seconds", 0.0)),
+                    max_failure_ratio=spec.get("max_failure_ratio"), checks=tuple(spec.get("checks", ())),
+                    short=bool(spec.get("short", False)), harness=bool(spec.get("harness", True)))
+
+
+ALL: tuple[Scenario, ...] = tuple(scenario_from(n, s) for n, s in DATA["scenarios"].items())
+BY_NAME = {s.name: s for s in ALL}
+SCENARIOS: tuple[Scenario, ...] = tuple(s for s in ALL if s.harness)  # what the harness runs
 SHORT = tuple(s.name for s in SCENARIOS if s.short)
+
+
+def fault_of(scenario: str) -> Fault:
+    """The fault of a named scenario (for e2e and monitoring tests that reuse one)."""
+    return BY_NAME[scenario].fault
 
 
 def select(names: list[str] | None, short: bool) -> list[Scenario]:
     """Scenarios to run, in catalogue order (steady first: it needs a clean slate)."""
-    wanted = set(names or (SHORT if short else BY_NAME))
-    unknown = wanted - set(BY_NAME)
+    harness_names = {s.name for s in SCENARIOS}
+    wanted = set(names or (SHORT if short else harness_names))
+    unknown = wanted - harness_names
     if unknown:
-        raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(BY_NAME)}")
+        raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(harness_names))}")
     return [s for s in SCENARIOS if s.name in wanted]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import sys
@@ -33,9 +32,10 @@ from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
 from loadtests import catalogue, dashboards, outbox, report
 from loadtests.catalogue import Expect, Scenario
 from loadtests.locust_process import LocustProcess
-from loadtests.rules import RuleSet, acceptance_bound, from_prometheus, parse_duration
+from loadtests.rules import RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
 from loadtests.stack_control import ROOT, data_dir, frontend_built, harness_stack
-from loadtests.verdict import AlertRecorder, Delivery, Observed, Track, evaluate, parse_deliveries
+from loadtests.verdict import (AlertRecorder, Delivery, Observed, PromTiming, Track, evaluate, parse_deliveries,
+                               unbroken_hold_start)
 
 POLL_S = 0.5
 WARMUP_S = 8.0  # traffic before the fault, once Prometheus sees it
@@ -66,6 +66,7 @@ class Context:
     accounts_file: Path | None = None
     first_sample_at: float | None = None
     fault_panel_checks: dict[str, dashboards.FillResult] = field(default_factory=dict)
+    steady_rps: float | None = None  # backend requests/s measured in steady (the margin model's traffic)
     ignored: list[dict[str, str]] = field(default_factory=list)  # label sets left out of judgement
 
     def ignored_alert(self, alert: dict) -> bool:
@@ -119,47 +120,21 @@ def data_age(ctx: Context) -> float | None:
 # --- faults ---------------------------------------------------------------------------------------
 
 
-def fault_context(ctx: Context) -> dict:
-    rule = ctx.rules.alerts.get("DatabaseConnectionsHigh")
-    return {
-        "pool_size": int(os.environ.get("DB_POOL_SIZE", 10)),
-        "pool_max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", 5)),
-        "pool_threshold": next((t for t in (rule.thresholds if rule else ()) if 0 < t < 1), 0.8),
-    }
-
-
 def inject(ctx: Context, sc: Scenario) -> None:
-    f = sc.fault
-    if f.kind == "faults_api":
-        payload = {k: (v(fault_context(ctx)) if callable(v) else v) for k, v in f.payload.items()}
-        ctx.faults.set(**payload)
-        log(f"fault on: /_faults {payload}")
-    elif f.kind == "mixpanel_down":
-        ctx.capture.mixpanel_down(True)
-        log("fault on: Mixpanel stand-in answers 503")
-    elif f.kind == "stop_backend":
-        ctx.stack.stop_backend()
-        log("fault on: backend stopped (SIGTERM by PID)")
+    log(f"fault on: {sc.fault.on(ctx)}")
 
 
 def clear(ctx: Context, sc: Scenario) -> None:
-    f = sc.fault
-    if f.kind == "faults_api":
-        ctx.faults.clear()
-    elif f.kind == "mixpanel_down":
-        ctx.capture.mixpanel_down(False)
-    elif f.kind == "stop_backend":
-        t0 = time.monotonic()
-        ctx.stack.start_backend()
-        log(f"backend restarted and ready in {time.monotonic() - t0:.1f}s")
-    log("fault off")
+    t0 = time.monotonic()
+    sc.fault.off(ctx)
+    log(f"fault off ({time.monotonic() - t0:.1f}s)")
 
 
 # --- one scenario ---------------------------------------------------------------------------------
 
 
 def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[dashboards.Panel]],
-                 strict_latency: bool, steady_seconds: float | None) -> report.ScenarioRecord:
+                 steady_seconds: float | None) -> report.ScenarioRecord:
     log(f"--- {sc.name}: {sc.description}")
     wait_clean_slate(ctx)
     since_seq = ctx.capture.last_seq()
@@ -228,17 +203,19 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
         locust.stop()
     ended = time.time()
     stats = locust.stats()
-    fills = {}
+    timing = {}
     for e in sc.expect:
         tr = rec.tracks.get(e.alert)
         if tr and tr.first_firing is not None:
-            value = measured_fill(ctx, e.alert, t_fault, tr.first_firing)
-            if value is not None:
-                fills[e.alert] = value
+            timing[e.alert] = prom_timing(ctx, e, t_fault, ended)
+    if not sc.expect and sc.fault.kind == "none":
+        ctx.steady_rps = measured_rps(ctx, t_fault, ended)
     obs = Observed(rec.tracks, deliveries(ctx, since_seq), t_fault, t_clear, ended, data_age_s=data_age(ctx),
-                   rps_at_fault=rps_at_fault, measured_fill=fills, locust_requests=stats.requests,
+                   rps_at_fault=rps_at_fault, timing=timing,
+                   margins=measured_margins(ctx, sc, rec, t_fault, t_clear or ended, ended),
+                   steady_rps=ctx.steady_rps, locust_requests=stats.requests,
                    locust_failures=stats.failures, extra_failures=extra_failures)
-    verdict = evaluate(sc, rules, obs, strict_latency)
+    verdict = evaluate(sc, rules, obs)
     for e in sc.expect:
         if not e.resolves:
             ctx.sticky.add(e.alert)
@@ -259,8 +236,11 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
     log(f"{sc.name}: {status} in {ended - started:.0f}s; {stats.requests} requests, {stats.failures} failed")
     for a in verdict.alerts:
         log(f"  {a.alert:30s} fired +{a.latency_s if a.latency_s is not None else '–'}s "
-            f"(expr held +{a.measured_fill_s}s, min {a.theoretical_min_s}, model {a.model_min_s}, "
-            f"bound {a.bound_s}) {a.receivers} {a.note}")
+            f"(held from +{a.measured_fill_s}s [expr +{a.expr_held_s}s], min {a.theoretical_min_s}, "
+            f"model {a.model_min_s}, bound {a.bound_s}; level/threshold measured {a.measured_margin}, "
+            f"model {a.model_margin}) {a.receivers} {a.note}")
+    if verdict.silent_margins:
+        log("  silent, peak level/threshold: " + ", ".join(f"{n} {m:.2f}" for n, m in verdict.silent_margins.items()))
     for f in verdict.failures:
         log(f"  FAIL {f}")
     return record
@@ -327,18 +307,78 @@ def create_accounts(ctx: Context, n: int = 16) -> Path:
     return path
 
 
-def measured_fill(ctx: Context, alert: str, t_fault: float, t_fired: float) -> float | None:
-    """Seconds from the fault until the rule's own expression first returned a sample (0.5 s steps)."""
-    rule = ctx.rules.alerts.get(alert)
-    if rule is None or t_fired < t_fault:
-        return None
+def _selector(alert: str, labels: dict[str, str], state: str) -> str:
+    matchers = [f'alertname="{alert}"', f'alertstate="{state}"'] + [f'{k}="{v}"' for k, v in sorted(labels.items())]
+    return "ALERTS{" + ",".join(matchers) + "}"
+
+
+def prom_timing(ctx: Context, e: Expect, t_fault: float, t_end: float) -> PromTiming:
+    """Prometheus' own timestamps of the alert's first firing after the fault: the evaluation that
+    first wrote ALERTS{alertstate="firing"} (raw samples), the start of the unbroken pending run
+    before it in ALERTS (the episode's activeAt, used when the polls did not see activeAt), and the
+    start of the unbroken run of evaluations of the rule's expression that ended in the firing
+    (query_range, step = evaluation interval)."""
+    step = ctx.rules.eval_interval_s
+    span = max(1, int(t_end - t_fault + 5))
+    fired_at = active_at = held_from = None
     try:
-        result = ctx.prom.query_range(rule.expr, t_fault, t_fired + 1.0, POLL_S)
-    except Exception as exc:  # noqa: BLE001 - without it the model's fill is used
-        log(f"measuring the window fill of {alert} failed: {type(exc).__name__}: {exc}")
-        return None
-    first = min((float(v[0]) for series in result for v in series.get("values", [])), default=None)
-    return None if first is None else round(max(0.0, first - t_fault), 2)
+        firing = ctx.prom.query(f"{_selector(e.alert, e.labels, 'firing')}[{span}s]", at=t_end)
+        fired_at = min((float(t) for series in firing for t, _ in series.get("values", []) if float(t) >= t_fault - step),
+                       default=None)
+        if fired_at is not None:
+            pending = ctx.prom.query(f"{_selector(e.alert, e.labels, 'pending')}[{span}s]", at=t_end)
+            times = [float(t) for series in pending for t, _ in series.get("values", [])]
+            active_at = unbroken_hold_start(times + [fired_at], fired_at, step)
+            rule = ctx.rules.alerts.get(e.alert)
+            if rule is not None:
+                # one step past the firing: query_range's steps need not fall on evaluation times
+                result = ctx.prom.query_range(rule.expr, t_fault - step, fired_at + step, step)
+                held = sorted({float(t) for series in result for t, _ in series.get("values", [])
+                               if all(series.get("metric", {}).get(k) == v for k, v in e.labels.items())})
+                held_from = unbroken_hold_start(held, fired_at + step, step)
+    except Exception as exc:  # noqa: BLE001 - the verdict then falls back to the polled activeAt
+        log(f"reading Prometheus' timestamps for {e.alert} failed: {type(exc).__name__}: {exc}")
+    return PromTiming(active_at, fired_at, held_from)
+
+
+def measured_rps(ctx: Context, start: float, end: float) -> float | None:
+    span = max(1, int(end - start))
+    r = ctx.prom.query(f'sum(increase(http_requests_total{{job="backend"}}[{span}s])) / {span}', at=end)
+    return round(float(r[0]["value"][1]), 2) if r else None
+
+
+def measured_margins(ctx: Context, sc: Scenario, rec: AlertRecorder, t_fault: float, t_clear: float,
+                     t_end: float) -> dict[str, float]:
+    """Per rule whose expression compares with constants: how far past (above 1) or below its
+    thresholds the rule was, from query_range of each comparison's left-hand side combined as the
+    expression combines them (`and`: the smallest, `or`: the largest; rules.formula_of). Expected
+    alerts: the median from their firing to the fault's end; every other alert: the peak over
+    the scenario. Binary rules (`up == 0`, a new series) are left out."""
+    step = ctx.rules.eval_interval_s
+    out = {}
+    for name, rule in ctx.rules.alerts.items():
+        formula = formula_of(rule.expr)
+        tr = rec.tracks.get(name)
+        if formula is None or name in sc.may_fire or (tr is not None and tr.carried):
+            continue
+        expected = name in sc.expected_names
+        start = tr.first_firing if expected and tr and tr.first_firing else t_fault
+        end = t_clear if expected else t_end
+        if end <= start:
+            continue
+        ratios: dict[float, dict] = {}
+        try:
+            for cmp in set(formula.leaves()):
+                for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, step):
+                    for t, v in series.get("values", []):
+                        if v not in ("NaN", "+Inf", "-Inf"):
+                            ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
+        except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
+            log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+            continue
+        levels = sorted(formula.level(r) for r in ratios.values()) or [0.0]
+        out[name] = round(levels[len(levels) // 2] if expected else levels[-1], 2)
+    return out
 
 
 def wait_targets(ctx: Context) -> None:
@@ -359,8 +399,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steady-seconds", type=float, help="override how long steady runs")
     parser.add_argument("--no-frontend", action="store_true",
                         help="do not start the frontend (its scrape-failure alerts are then left out)")
-    parser.add_argument("--lenient-latency", action="store_true",
-                        help="report detection latency above the bound instead of failing on it")
     parser.add_argument("--report-dir", type=Path)
     args = parser.parse_args(argv)
 
@@ -402,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
             if p.requires_fault:
                 by_fault.setdefault(p.requires_fault, []).append(p)
         for sc in scenarios:
-            rec = run_scenario(ctx, sc, by_fault, not args.lenient_latency, args.steady_seconds)
+            rec = run_scenario(ctx, sc, by_fault, args.steady_seconds)
             records.append(rec)
             failures += rec.verdict.failures
             if "dashboards_fill" in sc.checks:

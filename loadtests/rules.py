@@ -203,9 +203,14 @@ class Fill:
       "fixed"   - `seconds` given explicitly (with the reason in the scenario).
     `delay`: an injected latency delays every observation of a slowed request by that much.
 
+      "quantile" - a latency quantile: fills like "ratio" (pass threshold=1-q); its level for the
+                  margin is the injected `delay` against the rule's latency threshold.
+    `delay`: an injected latency delays every observation of a slowed request by that much.
+
     This model assumes steady traffic. Locust users are a closed loop (they wait for answers), so a
-    latency fault also lowers the request rate; the harness therefore also measures the fill:
-    when the rule's own expression first held (query_range over the fault) - see verdict.py.
+    latency fault also lowers the request rate; the harness therefore judges from what Prometheus
+    measured: the start of the unbroken hold of the rule's expression that ended in the firing
+    (see verdict.py). The model is the cross-check, and the margin check (`model_margin`).
     """
 
     kind: str = "instant"
@@ -229,7 +234,7 @@ def _fill(rule: AlertRule, fill: Fill, data_age_s: float | None, rps: float | No
     if fill.kind == "count":
         count = max((t for t in rule.thresholds if t >= 1), default=0.0)
         return count / (fill.level * rps) if rps and fill.level else 0.0
-    if fill.kind == "ratio":
+    if fill.kind in ("ratio", "quantile"):
         if not fill.level or not rule.windows:
             return 0.0
         arms = [(windows_of_arm, thresholds_of(arm)) for arm, windows_of_arm in rule.arms] or [
@@ -247,14 +252,163 @@ def _fill(rule: AlertRule, fill: Fill, data_age_s: float | None, rps: float | No
 
 def theoretical_min(rule: AlertRule, fill: Fill, data_age_s: float | None = None, rps: float | None = None,
                     measured_fill_s: float | None = None) -> float:
-    """The earliest the rule can fire after the fault begins: its `for` plus the window fill
-    (the measured one when given: when the rule's expression first held, else the model's)."""
+    """The earliest the rule can fire after the fault begins: its `for` plus the window fill (the
+    measured one when given: from the fault to the start of the unbroken hold of the rule's
+    expression that ended in the firing; else the model's)."""
     fill_s = measured_fill_s if measured_fill_s is not None else fill_seconds(rule, fill, data_age_s, rps)
     return rule.for_s + fill_s
 
 
 def acceptance_bound(rule: AlertRule, fill: Fill, rules: RuleSet, data_age_s: float | None = None,
                      rps: float | None = None, measured_fill_s: float | None = None) -> float:
-    """Issue 6: within two evaluation intervals plus one scrape interval of the theoretical minimum."""
+    """Within two evaluation intervals plus one scrape interval of the theoretical minimum."""
     return (theoretical_min(rule, fill, data_age_s, rps, measured_fill_s)
             + 2 * rules.eval_interval_s + rules.scrape_interval_s)
+
+
+# --- margins: how far past (or below) its threshold a scenario drives a rule ---------------------
+
+# the first comparison against a constant: "x > 0.05", "x / 0.001 > 14.4", "label_replace(x > 15, ...)"
+_FIRST_COMPARISON = re.compile(r"(?<![=!<>])(>=|<=|>|<)\s*(?!bool)([\d.\seE+\-*/()]+)")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The rule's primary comparison `lhs > threshold` (the first one in its expression)."""
+
+    lhs: str
+    op: str
+    threshold: float
+
+
+def primary_comparison(expr: str) -> Comparison | None:
+    """`lhs op threshold` of the first comparison against a positive constant, or None for rules
+    that are binary (`up == 0`, `absent(...)`, `x > 0`) or compare against another series
+    (`a > 1.2 * (a offset 1d)`)."""
+    m = _FIRST_COMPARISON.search(expr)
+    if not m:
+        return None
+    raw = m.group(2).rstrip()
+    if raw and raw[-1] in "+-*/(":  # the right-hand side goes on with a series: not a constant
+        return None
+    threshold = _const(raw)
+    if threshold is None or threshold <= 0:
+        return None
+    head = expr[: m.start()]
+    depth, start = 0, 0
+    for i in range(len(head) - 1, -1, -1):  # the innermost unmatched "(" opens the left-hand side
+        if head[i] == ")":
+            depth += 1
+        elif head[i] == "(":
+            if depth == 0:
+                start = i + 1
+                break
+            depth -= 1
+    lhs = head[start:].strip()
+    scaled = re.fullmatch(r"(.*\S)\s*/\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)", lhs, re.S)
+    if scaled:  # a burn rate `ratio / budget > factor` compares the ratio with budget x factor
+        lhs, threshold = scaled.group(1), threshold * float(scaled.group(2))
+    return Comparison(lhs, m.group(1), threshold) if lhs else None
+
+
+def model_margin(rule: AlertRule, fill: Fill, rps: float) -> float | None:
+    """The level the scenario's fault drives the rule's primary comparison to, divided by its
+    threshold, at `rps` backend requests/s of steady traffic. None: the rule is binary (a series
+    exists or `up` is 0) and has no margin to speak of."""
+    cmp = primary_comparison(rule.expr)
+    if cmp is None:
+        return None
+    if fill.kind == "count":
+        return fill.level * rps * rule.shortest_window / cmp.threshold
+    if fill.kind == "quantile":
+        return fill.delay / cmp.threshold
+    if fill.kind == "age":  # the age keeps growing: when the rule fires it is threshold + for
+        return (cmp.threshold + rule.for_s) / cmp.threshold
+    if fill.kind in ("ratio", "instant", "fixed"):
+        return fill.level / cmp.threshold if fill.level else None
+    raise ValueError(f"unknown fill kind {fill.kind!r}")
+
+
+# The whole expression as a formula over its comparisons, for the measured margin: `and` needs
+# every side (the smallest level/threshold counts), `or` any arm (the largest counts).
+_SET_OP = re.compile(r"\b(and|or|unless)\b")
+_MODIFIERS = re.compile(r"^\s*(?:(?:on|ignoring)\s*\([^)]*\)\s*)?(?:group_(?:left|right)\s*(?:\([^)]*\))?\s*)?")
+
+
+@dataclass(frozen=True)
+class Formula:
+    op: str  # "and" | "or" | "cmp"
+    parts: tuple[Formula, ...] = ()
+    cmp: Comparison | None = None
+
+    def leaves(self) -> list[Comparison]:
+        return [self.cmp] if self.cmp else [c for p in self.parts for c in p.leaves()]
+
+    def level(self, ratios: dict[Comparison, float]) -> float:
+        """level / threshold of the whole rule from each comparison's (missing: 0, cannot hold)."""
+        if self.cmp:
+            return ratios.get(self.cmp, 0.0)
+        values = [p.level(ratios) for p in self.parts]
+        return min(values) if self.op == "and" else max(values)
+
+
+def _split_top(text: str) -> list[tuple[str, str]]:
+    """(operator before, part) for the parts of `text` joined by and/or/unless at depth 0."""
+    out, depth, last, op = [], 0, 0, ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == '"':
+            i = text.index('"', i + 1)
+        elif depth == 0:
+            m = _SET_OP.match(text, i)
+            if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:")):
+                out.append((op, text[last:i]))
+                op, last = m.group(1), m.end()
+                i = m.end()
+                continue
+        i += 1
+    out.append((op, text[last:]))
+    return out
+
+
+def _wrapped(text: str) -> str | None:
+    """The inside of `( ... )` when the parentheses enclose all of `text`."""
+    text = text.strip()
+    if not text.startswith("("):
+        return None
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return text[1:i] if i == len(text) - 1 else None
+    return None
+
+
+def formula_of(expr: str) -> Formula | None:
+    """The rule's comparisons combined as its expression combines them, or None when a part is
+    binary (`== 0`, `absent`, `x > 0`), compares two series, or uses `unless`."""
+    parts = _split_top(expr)
+    if len(parts) > 1:
+        if any(op == "unless" for op, _ in parts):
+            return None
+        groups: list[list[Formula]] = [[]]  # and binds tighter than or
+        for op, text in parts:
+            sub = formula_of(_MODIFIERS.sub("", text, count=1))
+            if sub is None:
+                return None
+            if op == "or":
+                groups.append([])
+            groups[-1].append(sub)
+        arms = [g[0] if len(g) == 1 else Formula("and", tuple(g)) for g in groups]
+        return arms[0] if len(arms) == 1 else Formula("or", tuple(arms))
+    inner = _wrapped(expr)
+    if inner is not None:
+        return formula_of(inner)
+    cmp = primary_comparison(expr)
+    return Formula("cmp", cmp=cmp) if cmp else None

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus
 from loadtests import report
+from loadtests.catalogue import KNOBS, BackendFaults, knob_errors
 from loadtests.harness import (REPORTS, Context, create_accounts, load_rules, log, tick, wait_clean_slate,
                                wait_targets)
 from loadtests.locust_process import LocustProcess
@@ -34,14 +35,15 @@ DEFAULT_LEVELS = {"error_ratio": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], "latency_m
 def sweep(ctx: Context, knob: str, levels: list[float], hold: float, settle: bool) -> tuple[list, dict[str, float]]:
     rows, first_level = [], {}
     for level in levels:
-        value = int(level) if knob == "latency_ms" else float(level)
+        value = int(level) if KNOBS[knob]["type"] == "integer" else float(level)
+        fault = BackendFaults({knob: value})
         if settle:
-            ctx.faults.clear()
+            fault.off(ctx)
             wait_clean_slate(ctx, 150)
         rec = AlertRecorder()
         tick(ctx, rec)
         already = {n for n, tr in rec.tracks.items() if tr.carried}
-        ctx.faults.set(**{knob: value})
+        fault.on(ctx)
         t0 = time.time()
         while time.time() < t0 + hold:
             tick(ctx, rec)
@@ -55,13 +57,15 @@ def sweep(ctx: Context, knob: str, levels: list[float], hold: float, settle: boo
         log(f"{knob}={value}: {rps:.1f} req/s; fired: "
             + (", ".join(f"{n} (+{t:.0f}s)" for n, t in sorted(fired.items())) or "none")
             + (f"; still firing from before: {', '.join(sorted(already))}" if already else ""))
-    ctx.faults.clear()
+    BackendFaults().off(ctx)
     return rows, first_level
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--knob", choices=("error_ratio", "latency_ms", "both"), default="both")
+    numeric = [n for n, spec in KNOBS.items() if spec["type"] in ("number", "integer")]
+    parser.add_argument("--knob", choices=(*numeric, "both"), default="both",
+                        help="a numeric knob of the fault catalogue; both = error_ratio, then latency_ms")
     parser.add_argument("--levels", help="comma-separated levels (one knob only)")
     parser.add_argument("--hold", type=float, default=35.0, help="seconds per level")
     parser.add_argument("--settle", action="store_true", help="wait for all alerts to resolve between levels")
@@ -70,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     knobs = ["error_ratio", "latency_ms"] if args.knob == "both" else [args.knob]
     if args.levels and len(knobs) > 1:
         parser.error("--levels needs a single --knob")
+    if not args.levels and any(k not in DEFAULT_LEVELS for k in knobs):
+        parser.error(f"--knob {args.knob} needs --levels")
+    for knob in knobs:
+        levels = [float(x) for x in args.levels.split(",")] if args.levels else DEFAULT_LEVELS[knob]
+        errors = [e for v in levels for e in knob_errors({knob: int(v) if KNOBS[knob]["type"] == "integer" else v})]
+        if errors:
+            parser.error("; ".join(errors))
     report_dir = REPORTS / f"tune-{report.stamp()}"
     report_dir.mkdir(parents=True, exist_ok=True)
     stack = harness_stack(with_frontend=False, log=lambda m: print(m, flush=True))

@@ -56,3 +56,26 @@ def test_the_monitoring_catalogue_parses() -> None:
     rules = from_rule_files(rule_groups(FAST).values())
     assert rules["HighErrorRate"].for_s == 15 and rules["HighErrorRate"].windows == (15.0,)
     assert 0.05 in rules["HighErrorRate"].thresholds
+
+
+def test_margin_formula_combines_comparisons_as_the_expression_does() -> None:
+    from loadtests.rules import formula_of, primary_comparison
+    from monitoring.profiles import FAST
+    from monitoring.rules.catalogue import rule_groups
+
+    rules = from_rule_files(rule_groups(FAST).values())
+    page = formula_of(rules["AvailabilityBudgetBurnPage"].expr)
+    short, long_, short6, long6, guard = page.leaves()
+    assert (short.lhs, long_.lhs, guard.lhs) == ('slo:sli_error:ratio_rate5m{slo="availability"}',
+                                                 'slo:sli_error:ratio_rate1h{slo="availability"}',
+                                                 "service:http_requests:rate1h")
+    assert short.threshold == pytest.approx(0.0144) and short6.threshold == pytest.approx(0.006)
+    # the 14.4x arm needs both windows; the 6x arm could fire alone; the traffic guard always counts
+    assert page.level({short: 30, long_: 2, short6: 5, long6: 0.5, guard: 100}) == 2
+    assert page.level({short: 30, long_: 0.2, short6: 5, long6: 3, guard: 100}) == 3
+    assert page.level({short: 30, long_: 2, guard: 0.5}) == 0.5
+    backlog = formula_of(rules["AnalyticsBacklog"].expr)
+    assert backlog.op == "or" and [c.threshold for c in backlog.leaves()] == [15, 5000]
+    for binary in ("ServiceDown", "NewErrorType", "TargetMissing", "BackendMetricsMissing", "LatencyRegression"):
+        assert formula_of(rules[binary].expr) is None, binary
+    assert primary_comparison("a > 1.2 * (a offset 1h)") is None

@@ -1,6 +1,6 @@
 """What the dashboards show: rows and panels as data (built into JSON by build.py).
 
-`requires_fault` names the scenario (loadtests, DESIGN.md section 4) that fills a panel which is
+`requires_fault` names the scenario (the fault catalogue, backend/app/faults/catalogue.json) that fills a panel which is
 legitimately empty in a healthy system (no 5xx, no firing alert, ...). Every other panel must
 return data under light steady traffic; `monitoring.dashboards.queries` checks that live.
 Queries use `$__rate_interval`; the query runner substitutes it outside Grafana.

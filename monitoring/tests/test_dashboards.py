@@ -1,9 +1,9 @@
 """Dashboards: rows from the seed, every panel has a query, fault markers name real scenarios."""
 
+from loadtests.catalogue import SCENARIOS as HARNESS_SCENARIOS
 from monitoring.dashboards.queries import load_dashboards, panel_queries, substitute
 
-SCENARIOS = {"steady", "error_burst", "slow_api", "db_pool_exhaustion", "redis_outage", "mixpanel_outage",
-             "billing_timeout", "backend_down"}
+SCENARIOS = {s.name for s in HARNESS_SCENARIOS}  # the fault catalogue, backend/app/faults/catalogue.json
 
 
 def test_overview_rows():

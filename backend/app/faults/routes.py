@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
 
 from app.faults import state as fault_state
+from app.faults.catalogue import FaultsIn
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 router = APIRouter(tags=["faults"], include_in_schema=False)
-
-
-class FaultsIn(BaseModel):
-    error_ratio: float = Field(0.0, ge=0.0, le=1.0)
-    error_routes: list[str] = Field(default_factory=list, max_length=50)
-    latency_ms: int = Field(0, ge=0, le=60_000)
-    latency_routes: list[str] = Field(default_factory=list, max_length=50)
-    db_pool_hold: int = Field(0, ge=0, le=100)
-    redis_down: bool = False
-    billing_timeout: bool = False
 
 
 def _loopback_only(request: Request) -> fault_state.FaultStore:

@@ -1,6 +1,7 @@
 """Fault state: a JSON file (FAULT_STATE_FILE) shared by every worker process.
 
-A file, not Redis, so that the redis_down fault can be switched on and off while Redis is "down".
+Its fields are the knobs of catalogue.json. A file, not Redis, so that the redis_down fault can be
+switched on and off while Redis is "down".
 Readers stat the file and re-read it only when its mtime changes (about a microsecond per check).
 """
 
@@ -8,41 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class FaultState:
-    error_ratio: float = 0.0
-    error_routes: tuple[str, ...] = ()
-    latency_ms: int = 0
-    latency_routes: tuple[str, ...] = ()
-    db_pool_hold: int = 0
-    redis_down: bool = False
-    billing_timeout: bool = False
-
-    @property
-    def affects_requests(self) -> bool:
-        return self.error_ratio > 0 or self.latency_ms > 0
-
-    def to_json(self) -> dict:
-        data = asdict(self)
-        data["error_routes"] = list(self.error_routes)
-        data["latency_routes"] = list(self.latency_routes)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> FaultState:
-        return cls(
-            error_ratio=float(data.get("error_ratio", 0.0)),
-            error_routes=tuple(data.get("error_routes") or ()),
-            latency_ms=int(data.get("latency_ms", 0)),
-            latency_routes=tuple(data.get("latency_routes") or ()),
-            db_pool_hold=int(data.get("db_pool_hold", 0)),
-            redis_down=bool(data.get("redis_down", False)),
-            billing_timeout=bool(data.get("billing_timeout", False)),
-        )
-
+from app.faults.catalogue import FaultState
 
 NO_FAULTS = FaultState()
 
