@@ -185,3 +185,9 @@ def test_make_logs_says_when_there_is_no_log(env, tmp_path):
                           env={**env, "LOG_FILE": str(tmp_path / "missing.log"), "PYTHONPATH": str(REPO)})
     assert proc.returncode == 1
     assert "make up" in proc.stderr
+
+
+def test_every_field_is_documented_with_its_production_index():
+    table = (REPO / "docs" / "logs.md").read_text()
+    missing = [f for f in [*BUILTIN_FIELDS, *FORMAT["value"]] if f"`{f}`" not in table]
+    assert not missing, f"docs/logs.md does not say how to index {missing}"
