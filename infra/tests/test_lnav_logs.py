@@ -29,7 +29,11 @@ FORMAT = json.loads(FORMAT_FILE.read_text())[logs.TABLE]
 BUILTIN_FIELDS = {FORMAT["timestamp-field"], FORMAT["level-field"], FORMAT["body-field"]}
 REQUEST_IDS = ["req-items-1", "req-boom", "req-items-2"]
 
-pytestmark = pytest.mark.skipif(shutil.which("lnav") is None, reason="lnav not installed (make install)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lnav_installed():
+    assert shutil.which("lnav"), "lnav is not installed: `make install` (Debian package lnav)"
 
 
 def _backend_lines() -> list[bytes]:

@@ -308,8 +308,7 @@ def _trigger(sentry: dict, address: str, label: str) -> dict:
 
 @pytest.fixture(scope="module")
 def amtool_available():
-    if shutil.which("amtool") is None:
-        pytest.skip("amtool not installed (make install)")
+    assert shutil.which("amtool"), "amtool is not installed: `make install` (prometheus-alertmanager)"
 
 
 def test_every_sentry_alert_is_mapped_to_a_catalogue_alert(sentry):
