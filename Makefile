@@ -35,6 +35,10 @@ down: ## stop exactly what `make up` started
 status: ## show what `make up` started and whether it still runs
 	@$(PY) infra/local/stack.py status
 
+.PHONY: logs
+logs: ## query the backend log with SQL in lnav (REQUEST_ID=<id>: one request; QUERY="SELECT ...")
+	@$(PY) -m infra.lnav.logs
+
 test: install ## run every test (backend, monitoring, frontend, e2e, short alert verification)
 	@$(MAKE) --no-print-directory test-infra test-backend test-monitoring test-frontend test-e2e test-alerts-short
 	@echo "make test: all suites passed"
