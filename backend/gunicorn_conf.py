@@ -52,19 +52,19 @@ logconfig_dict = {
 
 
 def on_starting(server):  # noqa: ANN001
-    from app.core.metrics_server import wipe
+    from app.core.metrics_multiprocess_reader import wipe
 
     wipe(MULTIPROC_DIR)
 
 
 def when_ready(server):  # noqa: ANN001
-    from app.core.metrics_server import start
+    from app.core.metrics_multiprocess_reader import start
 
     start(METRICS_PORT, METRICS_ADDR, MULTIPROC_DIR, lambda: [os.getpid(), *server.WORKERS.keys()])
     server.log.info("metrics on http://%s:%s/metrics", METRICS_ADDR, METRICS_PORT)
 
 
 def child_exit(server, worker):  # noqa: ANN001
-    from app.core.metrics_server import process_dead
+    from app.core.metrics_multiprocess_reader import process_dead
 
     process_dead(worker.pid, MULTIPROC_DIR)

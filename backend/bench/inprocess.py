@@ -56,7 +56,7 @@ async def _call(app, method: str, path: str, query: bytes = b"", headers=(), bod
 
 
 async def _child(n: int, repeat: int, profile: bool) -> dict[str, float]:
-    from app.main import create_app
+    from bench.app_factory import create_app
 
     app = create_app()
     async with app.router.lifespan_context(app):

@@ -34,13 +34,13 @@ from infra.local.services import BACKEND_DIR
 class Variant:
     name: str
     env: dict[str, str] = field(default_factory=dict)
-    app: str = "app.main:create_app"
+    app: str = "bench.app_factory:create_app"
     factory: bool = True
 
 
-# The first variant is the reference for the ratios.
-# Observability overhead (issue 3): every variant is the same app; "bare" has all instrumentation
-# off. Logs at INFO so the access line is really written (to the variant's log file).
+# The first variant is the reference for the ratios. Every variant is the same app
+# (bench/app_factory.py); "bare" has all instrumentation off. Logs at INFO so the access line is
+# really written (to the variant's log file).
 _OBS = {"LOG_LEVEL": "INFO", "ANALYTICS_DELIVERY_ENABLED": "false"}
 VARIANTS: list[Variant] = [
     Variant("bare", {**_OBS, "INSTRUMENTATION": "off"}),

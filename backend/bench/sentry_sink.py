@@ -31,6 +31,3 @@ class SentrySink:
     @property
     def envelopes(self) -> int:
         return self.server.envelopes  # type: ignore[attr-defined]
-
-    def stop(self) -> None:
-        self.server.shutdown()

@@ -113,7 +113,7 @@ def settings(database_url: str, redis_prefix: str, payment_provider: PaymentProv
         PAYMENT_TIMEOUT_SECONDS=0.5,
         RATE_LIMIT_AUTH_PER_MINUTE=1000,
         MAX_BODY_BYTES=65536,
-        ANALYTICS_DELIVERY_ENABLED=False,  # delivery has its own tests (tests/test_analytics_delivery.py)
+        ANALYTICS_DELIVERY_ENABLED=False,  # delivery has its own tests (tests/test_resilience.py)
     )
 
 

@@ -64,16 +64,17 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
         check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
         assert check.returncode == 0, check.stdout + check.stderr
 
-        def exemplar_scraped() -> str | None:
-            # sampled (rate 1.0) requests leave trace-ID exemplars; a worker flushes them at most
-            # once a second, on a request, so keep requesting until one is scraped
+        def me_exemplar_lines() -> list[str] | None:
+            # sampled (rate 1.0) requests leave trace-ID exemplars; a worker writes them after the
+            # response and at most once a second, so keep requesting until /api/me's is scraped
+            # (the 404s above already left exemplars of their own)
             http("GET", api + "/api/me")
             text = scrape(metrics, openmetrics=True)
-            return text if "trace_id=" in text else None
+            lines = [ln for ln in text.splitlines() if ln.startswith("http_request_duration_seconds_bucket{")
+                     and 'route="/api/me"' in ln and '# {trace_id="' in ln]
+            return lines or None
 
-        om = wait_until(exemplar_scraped, timeout=10, interval=0.2, what="an exemplar in the OpenMetrics output")
-        bucket_lines = [ln for ln in om.splitlines() if ln.startswith("http_request_duration_seconds_bucket") and "# {" in ln]
-        assert bucket_lines and 'route="/api/me"' in "".join(bucket_lines)
+        wait_until(me_exemplar_lines, timeout=10, interval=0.2, what="an /api/me exemplar in the OpenMetrics output")
         assert http("GET", api + "/metrics")[0] == 404  # never on the API port
     finally:
         proc.stop()

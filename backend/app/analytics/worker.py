@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core import metrics
+from app.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -135,16 +136,15 @@ class OutboxDelivery:
                 await asyncio.sleep(delay)
 
 
-def create_delivery(settings: Any) -> tuple[OutboxDelivery, AsyncEngine]:
+def create_delivery(settings: Settings) -> tuple[OutboxDelivery, AsyncEngine]:
     # Its own one-connection engine: delivery never competes with requests for the pool.
     engine = create_async_engine(settings.DATABASE_URL, pool_size=1, max_overflow=0, pool_pre_ping=True)
-    sender = MixpanelSender(settings.MIXPANEL_TOKEN, settings.MIXPANEL_API_URL,
-                            getattr(settings, "MIXPANEL_TIMEOUT_SECONDS", 5.0))
+    sender = MixpanelSender(settings.MIXPANEL_TOKEN, settings.MIXPANEL_API_URL, settings.MIXPANEL_TIMEOUT_SECONDS)
     delivery = OutboxDelivery(
         engine, sender,
-        batch_size=getattr(settings, "ANALYTICS_BATCH_SIZE", MAX_BATCH),
-        poll_seconds=getattr(settings, "ANALYTICS_POLL_SECONDS", 1.0),
-        retry_base_seconds=getattr(settings, "ANALYTICS_RETRY_BASE_SECONDS", 1.0),
-        retry_max_seconds=getattr(settings, "ANALYTICS_RETRY_MAX_SECONDS", 300.0),
+        batch_size=settings.ANALYTICS_BATCH_SIZE,
+        poll_seconds=settings.ANALYTICS_POLL_SECONDS,
+        retry_base_seconds=settings.ANALYTICS_RETRY_BASE_SECONDS,
+        retry_max_seconds=settings.ANALYTICS_RETRY_MAX_SECONDS,
     )
     return delivery, engine

@@ -3,7 +3,7 @@
 /health checks PostgreSQL and Redis concurrently, each with a short timeout, and names a failing
 dependency as "error" or "timeout" -- never with exception text (the seed leaked it).
 /ready is false until start-up has finished and false again as soon as shutdown begins
-(SIGTERM/SIGINT, see app/core/lifecycle.py), so a load balancer stops sending traffic while
+(SIGTERM/SIGINT, see app/core/readiness.py), so a load balancer stops sending traffic while
 in-flight requests drain.
 """
 
@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+
+from app.core.readiness import is_ready
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -61,6 +63,6 @@ async def health(request: Request) -> JSONResponse:
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
-    is_ready = bool(getattr(request.app.state, "ready", False))
-    return JSONResponse({"ready": is_ready}, status_code=200 if is_ready else 503,
+    ready = is_ready(request.app.state)
+    return JSONResponse({"ready": ready}, status_code=200 if ready else 503,
                         headers={"Cache-Control": "no-store"})

@@ -49,9 +49,7 @@ class Settings(BaseSettings):
 
     MAX_BODY_BYTES: int = 65536
 
-    # --- observability (app/core/telemetry.py, app/analytics/worker.py) ---
-    # "full" in every real deployment; "off" and "seed" exist for `make bench` only.
-    INSTRUMENTATION: str = "full"
+    # --- observability (app/core/sentry.py, app/analytics/worker.py) ---
     # Sentry spans/breadcrumbs for every SQL statement and Redis command (costly, see app/core/sentry.py).
     SENTRY_DB_SPANS: bool = False
     MIXPANEL_TIMEOUT_SECONDS: float = 5

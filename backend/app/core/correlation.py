@@ -1,49 +1,59 @@
-"""Request correlation: the X-Request-ID of the request being served, in a contextvar.
+"""Request correlation: the request being served, in a contextvar, with typed accessors.
 
-The ID is taken from the client only when it is short and of a safe charset (no log injection,
-no unbounded values); otherwise a fresh one is made. The observability middleware
-(app/core/observability.py) sets it, returns it on every response, and the rest of the app reads
-it from here: logs, Sentry tags, outbox event properties, outgoing httpx calls.
+The X-Request-ID is taken from the client only when it is short and of a safe charset (no log
+injection, no unbounded values); otherwise a fresh one is made. The request middleware
+(app/core/request_middleware.py) begins a RequestContext per request and returns the ID on every
+response; the rest of the app reads and fills it through the functions below, never through
+string keys of the ASGI scope's state: logs, Sentry tags, outbox event properties and outgoing
+httpx calls read the ID; the auth dependency sets the caller; a rate limit marks its rejection.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import Protocol
 
 import httpx
+from starlette.requests import Request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER_KEY = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
+class Caller(Protocol):
+    """What core needs to know about an authenticated caller (a feature's principal fits it):
+    an opaque ID for logs and Sentry, never an e-mail, and the plan for api_usage_total."""
+
+    @property
+    def user_id(self) -> object: ...
+
+    @property
+    def plan(self) -> str: ...
+
+
 class RequestContext:
-    """Per-request state. `state` is the ASGI scope's state dict (Starlette's request.state), where
-    the auth dependency leaves `principal`; it is read lazily, so code running in a copied context
-    (threadpool dependencies) or deep in the app needs no extra call to make the user known."""
+    """The request-scoped values of one request. Mutable and shared by reference, so code running
+    in a copied context (threadpool dependencies) sees and fills the same object."""
 
-    __slots__ = ("request_id", "state", "_user_id", "_plan")
+    __slots__ = ("request_id", "caller", "rate_limited_scope", "route", "sampled_trace_id")
 
-    def __init__(self, request_id: str, state: dict | None = None) -> None:
+    def __init__(self, request_id: str) -> None:
         self.request_id = request_id
-        self.state = state if state is not None else {}
-        self._user_id: str | None = None
-        self._plan: str | None = None
+        self.caller: Caller | None = None
+        self.rate_limited_scope: str | None = None  # set when a rate limit rejected the request
+        self.route: str | None = None  # the matched route template, once known
+        self.sampled_trace_id: str | None = None  # the trace ID when Sentry sampled the request
 
     @property
     def user_id(self) -> str | None:
-        if self._user_id is not None:
-            return self._user_id
-        principal = self.state.get("principal")
-        return str(principal.user_id) if principal is not None else None
+        return str(self.caller.user_id) if self.caller is not None else None
 
     @property
     def plan(self) -> str | None:
-        if self._plan is not None:
-            return self._plan
-        return getattr(self.state.get("principal"), "plan", None)
+        return self.caller.plan if self.caller is not None else None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("northstar_request", default=None)
@@ -63,13 +73,13 @@ def request_id_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
     return new_request_id()
 
 
-def begin(request_id: str, state: dict | None = None) -> tuple[RequestContext, object]:
-    ctx = RequestContext(request_id, state)
+def begin(request_id: str) -> tuple[RequestContext, Token[RequestContext | None]]:
+    ctx = RequestContext(request_id)
     return ctx, _current.set(ctx)
 
 
-def end(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def end(token: Token[RequestContext | None]) -> None:
+    _current.reset(token)
 
 
 def current() -> RequestContext | None:
@@ -81,13 +91,23 @@ def get_request_id() -> str | None:
     return ctx.request_id if ctx is not None else None
 
 
-def bind_user(user_id: object, plan: str | None = None) -> None:
-    """Make the user known explicitly (IDs only, never the email); the auth dependency's
-    request.state.principal is picked up without this."""
+def request_id_of(request: Request) -> str | None:
+    """The ID of the request being served; the client's header where no context runs."""
+    return get_request_id() or request.headers.get("x-request-id")
+
+
+def set_caller(caller: Caller) -> None:
+    """Make the authenticated caller known to logs, metrics and Sentry (IDs only)."""
     ctx = _current.get()
     if ctx is not None:
-        ctx._user_id = str(user_id)
-        ctx._plan = plan
+        ctx.caller = caller
+
+
+def mark_rate_limited(scope: str) -> None:
+    """Record that a rate limit of `scope` rejected this request (rate_limit_rejections_total)."""
+    ctx = _current.get()
+    if ctx is not None:
+        ctx.rate_limited_scope = scope
 
 
 async def forward_request_id(request: httpx.Request) -> None:

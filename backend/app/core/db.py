@@ -43,7 +43,3 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request. Services commit explicitly; anything uncommitted is rolled back."""
     async with request.app.state.sessionmaker() as session:
         yield session
-
-
-# The seed calls the dependency get_db; keep that name working.
-get_db = get_session

@@ -6,7 +6,7 @@ The service degrades instead of failing: the client gets
 the response counts as 5xx in http_requests_total, the exception is captured by Sentry, counted
 in http_unhandled_exceptions_total{exception_type=<the exception's own type>, route} (ErrorBurst,
 ErrorStorm, NewErrorType and the db_pool_exhaustion load test watch that counter) and logged as
-an `unhandled_exception` line, as app/core/observability.py does for every other escaped error.
+an `unhandled_exception` line: app/core/error_reporting.py, as for every other escaped error.
 
 What counts as "database unavailable" (`is_database_unavailable`):
 - sqlalchemy.exc.TimeoutError: no pooled connection within DB_POOL_TIMEOUT;
@@ -20,21 +20,20 @@ Anything else (a constraint violation, a bug) is re-raised untouched and stays a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import asyncpg.exceptions as pg_errors
 import orjson
-import sentry_sdk
+from fastapi import FastAPI
 from sqlalchemy import exc as sa_errors
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core import metrics
-from app.core.errors import request_id_of
-from app.core.logging import get_logger
+from app.core.correlation import request_id_of
+from app.core.error_reporting import report_unhandled_exception
 
 DETAIL = "Service temporarily unavailable"
-_error_log = get_logger("northstar.errors")
 
 _DRIVER_UNAVAILABLE = (
     pg_errors.PostgresConnectionError,
@@ -84,29 +83,24 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return _driver_error_unavailable(exc)
 
 
-def retry_after_seconds(request: Request) -> int:
-    return int(getattr(request.app.state.settings, "DB_RETRY_AFTER_SECONDS", 5))
+def database_unavailable_handler(retry_after_seconds: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    retry_after = {"Retry-After": str(retry_after_seconds)}
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if not is_database_unavailable(exc):
+            raise exc  # not ours: on to the 500 path (reported there)
+        route = metrics.route_template(request.scope)
+        request_id = request_id_of(request)
+        report_unhandled_exception(exc, request.scope, route, request_id, status_code=503)
+        body = orjson.dumps({"detail": DETAIL, "request_id": request_id})
+        return Response(body, status_code=503, media_type="application/json", headers=retry_after)
+
+    return handler
 
 
-async def database_unavailable_handler(request: Request, exc: Exception) -> Response:
-    if not is_database_unavailable(exc):
-        raise exc  # not ours: on to the 500 path (counted and captured there)
-    from app.core.observability import capture_request_error
-
-    scope = request.scope
-    route = metrics.route_template(scope)
-    request_id = request_id_of(request)
-    metrics.observe_unhandled_exception(exc, route)
-    capture_request_error(exc, scope, route)
-    _error_log.error("unhandled_exception", exception_type=type(exc).__name__, route=route,
-                     request_id=request_id, status_code=503, exc_info=exc)
-    body = orjson.dumps({"detail": DETAIL, "request_id": request_id})
-    return Response(body, status_code=503, media_type="application/json",
-                    headers={"Retry-After": str(retry_after_seconds(request))})
-
-
-def install(app: Any) -> None:
+def install(app: FastAPI, retry_after_seconds: int) -> None:
     """Register for every class a database outage can surface as; the handler re-raises others."""
+    handler = database_unavailable_handler(retry_after_seconds)
     for exc_class in (sa_errors.TimeoutError, sa_errors.DBAPIError, OSError, pg_errors.PostgresError,
                       pg_errors.InterfaceError):
-        app.add_exception_handler(exc_class, database_unavailable_handler)
+        app.add_exception_handler(exc_class, handler)

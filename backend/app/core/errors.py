@@ -1,7 +1,6 @@
 """Domain exceptions and their HTTP mapping. Every error body is {"detail": ...}."""
 
 import json
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,7 +8,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-log = logging.getLogger(__name__)
+from app.core.correlation import request_id_of
 
 
 class AppError(Exception):
@@ -55,11 +54,6 @@ class GatewayTimeout(AppError):
     detail = "Payment provider timeout"
 
 
-def request_id_of(request: Request) -> str | None:
-    """The correlation middleware (app/core/correlation.py) stores the ID on request.state."""
-    return getattr(request.state, "request_id", None) or request.headers.get("x-request-id")
-
-
 async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
     body: dict = {"detail": exc.detail}
     if exc.status_code >= 500:
@@ -68,8 +62,8 @@ async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
 
 
 async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    # Starlette's ServerErrorMiddleware still re-raises after this, so Sentry and the
-    # unhandled-exception counter see the exception; the client gets no exception text.
+    # Reached only without the request middleware (which reports and answers every escaped
+    # exception itself) or after the response started; the client gets no exception text.
     return JSONResponse(
         {"detail": "Internal server error", "request_id": request_id_of(request)}, status_code=500
     )
@@ -90,9 +84,6 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    from app.core import db_unavailable
-
     app.add_exception_handler(AppError, app_error_handler)
-    db_unavailable.install(app)  # PostgreSQL down / pool exhausted: 503 + Retry-After
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

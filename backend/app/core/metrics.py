@@ -2,8 +2,10 @@
 
 Works in one process and under gunicorn with several workers (prometheus_client multiprocess mode:
 PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported; gunicorn_conf.py does).
-Gauges use live modes so a dead worker's values disappear. The gunicorn master serves the merged
-registry on 127.0.0.1:8001 (app/core/metrics_server.py); /metrics is never served by the app.
+Gauges use live modes so a dead worker's values disappear. Workers write (prometheus_client's
+files, plus exemplars: app/core/metrics_multiprocess_writer.py); the gunicorn master reads and
+serves the merged registry on 127.0.0.1:8001 (app/core/metrics_multiprocess_reader.py);
+/metrics is never served by the app.
 
 Labels are bounded: `route` is the matched route template (or "<unmatched>"), methods outside
 the standard set become "other", exception types come from our code, pages from an allow-list.
@@ -18,7 +20,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from app.core import exemplars
+from app.core import metrics_multiprocess_writer
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -149,7 +151,7 @@ def observe_request(method: str, route: str, status: int, duration: float, trace
         children[1].observe(duration)
     elif MULTIPROCESS:
         children[1].observe(duration)
-        exemplars.record(method, route, duration, trace_id)
+        metrics_multiprocess_writer.record(method, route, duration, trace_id, LATENCY_BUCKETS)
     else:
         children[1].observe(duration, {"trace_id": trace_id})
 
@@ -215,11 +217,8 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
 
     Statements are timed with the dialect's do_execute/do_execute_no_params/do_executemany
     events, which run the statement (through the dialect's own method) and return True, as
-    DialectEvents documents. Not the engine's before/after_cursor_execute: any engine-level
-    listener makes every Connection (one per session, so one per request) build a joined event
-    dispatcher and run the begin/execute/commit/rollback event hooks, which cost more than the
-    timing itself. Dialect events are dispatched once per dialect and only around the statement.
-    The pool gauges are not event-driven either: PoolGaugeSampler reads them from the pool.
+    DialectEvents documents; not with engine-level listeners, which cost every connection more
+    than the timing itself (docs/benchmarks.md). The pool gauges come from PoolGaugeSampler.
     """
     from sqlalchemy import event
 
@@ -267,12 +266,9 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
 class PoolGaugeSampler:
     """db_pool_checked_out, db_pool_overflow and db_connections_active, read from the pool.
 
-    Sampled every POOL_SAMPLE_SECONDS instead of updated on every checkout/checkin event: the
-    events cost six multiprocess-file writes plus the pool's event dispatch on every DB request,
-    and a gauge is a point-in-time value anyway (Prometheus scrapes it every 1-15 s). The metrics
-    are served by the gunicorn master from the workers' files, so the worker cannot be asked at
-    scrape time; it writes only when a value changed. checkedout() counts every connection out of
-    the pool, including the ones held by the db_pool_hold fault, as the events did.
+    Sampled every POOL_SAMPLE_SECONDS, below every scrape interval, instead of updated on every
+    checkout/checkin event (docs/benchmarks.md); written only when a value changed. checkedout()
+    counts every connection out of the pool, including the ones held by the db_pool_hold fault.
     """
 
     def __init__(self, engine: Any, interval: float = POOL_SAMPLE_SECONDS) -> None:

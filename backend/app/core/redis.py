@@ -10,23 +10,24 @@ import logging
 import time
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError
 
 from app.core.config import Settings
 from app.core.metrics import record_cache
-from app.faults import redis_connection_class
 
 log = logging.getLogger(__name__)
 
 
-def create_redis(settings: Settings) -> Redis:
+def create_redis(settings: Settings, connection_class: type[Connection] = Connection) -> Redis:
+    """`connection_class`: redis-py's own, or one that wraps it (the redis_down fault's)."""
     pool = ConnectionPool.from_url(
         settings.REDIS_URL,
         max_connections=settings.REDIS_MAX_CONNECTIONS,
         socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
         socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
         health_check_interval=30,
-        connection_class=redis_connection_class(settings.FAULT_INJECTION_ENABLED),  # redis_down fault
+        connection_class=connection_class,
     )
     return Redis(connection_pool=pool)
 

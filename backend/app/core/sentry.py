@@ -3,13 +3,12 @@
 - Integrations are listed explicitly (Httpx, plus Sqlalchemy and Redis when SENTRY_DB_SPANS=true,
   plus the few defaults we want)
   with `default_integrations=False` and `auto_enabling_integrations=False`: the auto-enabled
-  asyncpg/stdlib integrations cost ~0.5 ms per DB request even unsampled. The Starlette/FastApi
-  integrations are NOT enabled: they wrap *every* request (isolation scope, transaction, request
-  extraction, a wrapper around each middleware) and cost more than the whole rest of our
-  instrumentation (measured: always-on kept 0.40x of bare with them). The observability
-  middleware instead runs only the sampled requests through sentry-sdk's own SentryAsgiMiddleware
-  (what those integrations install) and captures unhandled exceptions itself, so a request that
-  is not traced and raises nothing pays almost nothing for Sentry (docs/benchmarks.md).
+  asyncpg/stdlib integrations cost on every DB request even unsampled. The Starlette/FastApi
+  integrations are NOT enabled: they wrap *every* request and cost more than the whole rest of
+  our instrumentation. The request middleware instead runs only the sampled requests through
+  sentry-sdk's own SentryAsgiMiddleware (what those integrations install) and captures unhandled
+  exceptions itself, so a request that is not traced and raises nothing pays almost nothing for
+  Sentry (measured: docs/benchmarks.md).
 - `send_default_pii=False`, request bodies never attached, local variables never attached (a
   handler's locals hold request payloads whose repr contains passwords), and the client's
   `event_scrubber` is sentry_sdk's EventScrubber with our extended denylist. `before_send` adds
@@ -46,6 +45,7 @@ from sentry_sdk.transport import Transport
 from sentry_sdk.worker import BackgroundWorker
 
 from app.core import correlation
+from app.core.config import Settings
 from app.core.logging import scrub_text
 
 UNSAMPLED_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/rum/vitals"})
@@ -171,11 +171,10 @@ class RequestSampler:
         return decision, trace_id
 
 
-def build_options(settings: Any, transport: Transport | None = None) -> dict[str, Any]:
+def build_options(settings: Settings, transport: Transport | None = None) -> dict[str, Any]:
     # Sqlalchemy/Redis integrations add a breadcrumb and a span per statement/command even when no
-    # transaction is sampled: ~45 us per SQL statement and ~50 us per Redis command measured here,
-    # which alone takes the cached endpoint from 0.89x to 0.72x of bare. Opt in with SENTRY_DB_SPANS.
-    db_integrations = [SqlalchemyIntegration(), RedisIntegration()] if getattr(settings, "SENTRY_DB_SPANS", False) else []
+    # transaction is sampled (costly, docs/benchmarks.md). Opt in with SENTRY_DB_SPANS.
+    db_integrations = [SqlalchemyIntegration(), RedisIntegration()] if settings.SENTRY_DB_SPANS else []
     options: dict[str, Any] = dict(
         dsn=settings.SENTRY_DSN or None,
         environment=settings.ENVIRONMENT,
@@ -209,17 +208,9 @@ def build_options(settings: Any, transport: Transport | None = None) -> dict[str
     return options
 
 
-def init_sentry(settings: Any, transport: Transport | None = None) -> None:
+def init_sentry(settings: Settings, transport: Transport | None = None) -> None:
     """Call once per process, before the app is created (the integrations patch Starlette)."""
     sentry_sdk.init(**build_options(settings, transport))
-
-
-def current_trace_id() -> str | None:
-    """Trace ID of the current span when it is sampled (for exemplars)."""
-    span = sentry_sdk.get_current_span()
-    if span is not None and span.sampled:
-        return span.trace_id
-    return None
 
 
 def capture_upstream_failure(exc: BaseException, upstream: str) -> None:

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import correlation
 from app.core.db import get_session
 from app.core.errors import TooManyRequests, Unauthorized
 from app.users import service
@@ -30,7 +31,7 @@ async def get_principal(
         raise Unauthorized()
     settings = request.app.state.settings
     principal = await service.authenticate(session, request.app.state.cache, token, settings.SESSION_CACHE_SECONDS)
-    request.state.principal = principal  # for logs/metrics (user id, never the token)
+    correlation.set_caller(principal)  # for logs, metrics and Sentry (user id, never the token)
     return principal
 
 
@@ -47,5 +48,5 @@ async def auth_rate_limit(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
     retry_after = await request.app.state.rate_limiter.hit("auth", client, limit)
     if retry_after is not None:
-        request.state.rate_limited_scope = "auth"
+        correlation.mark_rate_limited("auth")
         raise TooManyRequests("Too many attempts, try again later", headers={"Retry-After": str(retry_after)})

@@ -1,7 +1,7 @@
-"""The seed document's observability, reproduced as written, for the benchmark only
-(INSTRUMENTATION=seed): three @app.middleware("http") layers (BaseHTTPMiddleware), raw-path
-metric labels, structlog through stdlib logging. Never used in production: it is the baseline
-that app/core/observability.py is measured against (docs/benchmarks.md).
+"""The seed's observability, reproduced as written, for the benchmark only (INSTRUMENTATION=seed,
+bench/app_factory.py): three @app.middleware("http") layers (BaseHTTPMiddleware), raw-path metric
+labels, structlog through stdlib logging. Never used in production: it is the baseline that
+app/core/request_middleware.py is measured against (docs/benchmarks.md).
 """
 
 from __future__ import annotations

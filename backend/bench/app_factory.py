@@ -1,0 +1,29 @@
+"""The app the benchmark starts: `uvicorn bench.app_factory:create_app --factory`.
+
+INSTRUMENTATION (an environment variable of the benchmark only, never a setting of the app):
+"full" (default) is the app as deployed; "off" the bare app without Sentry, the request
+middleware and DB metrics (the baseline); "seed" the bare app with the seed's three
+@app.middleware("http") layers (bench/seed_style.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from app.api.main import build_app
+from app.core.config import get_settings
+from bench.seed_style import install_seed_middleware
+
+MODES = ("full", "off", "seed")
+
+
+def create_app() -> FastAPI:
+    mode = os.environ.get("INSTRUMENTATION", "full")
+    if mode not in MODES:
+        raise ValueError(f"INSTRUMENTATION={mode!r}: expected one of {', '.join(MODES)}")
+    app = build_app(get_settings(), observability=mode == "full")
+    if mode == "seed":
+        install_seed_middleware(app)
+    return app
