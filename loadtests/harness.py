@@ -69,6 +69,12 @@ class Context:
     steady_rps: float | None = None  # backend requests/s measured in steady (the margin model's traffic)
     ignored: list[dict[str, str]] = field(default_factory=list)  # label sets left out of judgement
 
+    def ignore(self, *label_sets: dict[str, str], why: str) -> None:
+        """Leave these series out of judgement, and silence them in Alertmanager so none is delivered."""
+        for labels in label_sets:
+            self.ignored.append(labels)
+            self.am.silence(labels, comment=why)
+
     def ignored_alert(self, alert: dict) -> bool:
         labels = alert.get("labels", {})
         return any(all(labels.get(k) == v for k, v in m.items()) for m in self.ignored)
@@ -427,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
                       Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, with_frontend)
         if not with_frontend:
-            ctx.ignored = [{"job": "nextjs"}, {"service": "frontend"}]
+            ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="the harness runs without the frontend")
         unknown = sorted({e.alert for s in scenarios for e in s.expect} - set(ctx.rules.names()))
         if unknown:
             failures.append(f"the catalogue names alerts Prometheus has not loaded: {', '.join(unknown)}")

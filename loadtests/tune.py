@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus
 from loadtests import report
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         prom = Prometheus(env["PROMETHEUS_URL"])
         ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
                       Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, False)
-        ctx.ignored = [{"job": "nextjs"}, {"service": "frontend"}]
+        ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="tune runs without the frontend")
         # slow-burn alerts (every arm reads a window over 30 min, fast profile) cannot resolve here
         ctx.sticky = {n for n, r in ctx.rules.alerts.items()
                       if r.arms and all(max(w or (0,)) > 1800 for _, w in r.arms)}

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 
@@ -59,6 +61,16 @@ class Alertmanager:
         resp = self.http.get("/api/v2/alerts")
         resp.raise_for_status()
         return resp.json()
+
+    def silence(self, matchers: dict[str, str], hours: float = 24, comment: str = "") -> str:
+        """A silence for alerts whose labels equal `matchers` (Alertmanager's API v2); its ID."""
+        now = datetime.now(UTC)
+        body = {"matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()],
+                "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=hours)).isoformat(),
+                "createdBy": "northstar-tests", "comment": comment or "silenced by a test"}
+        resp = self.http.post("/api/v2/silences", json=body)
+        resp.raise_for_status()
+        return resp.json()["silenceID"]
 
 
 class Capture:
