@@ -61,6 +61,7 @@ GRAFANA_COLORS = {"green": "#73BF69", "red": "#F2495C", "orange": "#FF9830", "ye
                   "dark-orange": "#FA6400", "dark-yellow": "#E0B400", "semi-dark-red": "#E02F44",
                   "semi-dark-green": "#56A64B", "semi-dark-orange": "#FF780A", "text": "#24292E"}
 NO_DATA_COLOR = "#8e8e8e"
+BINARY_UNITS = {"bytes", "Bps", "binBps", "bps", "binbps"}
 TITLE_COLOR = "#24292e"
 FRAME_COLOR = "#d0d4d9"
 GAP_PX = 8  # between panels, as Grafana's grid margin
@@ -179,7 +180,27 @@ def _thresholds_abs(panel: Panel, lo: float, hi: float) -> list[tuple[float, str
 
 
 def _short(label: str, limit: int = 48) -> str:
-    return label if len(label) <= limit else label[:limit - 1] + "…"
+    """Cut in the middle: series often differ only at the end (file paths, routes)."""
+    if len(label) <= limit:
+        return label
+    head = limit // 3
+    return label[:head] + "…" + label[-(limit - head - 1):]
+
+
+class _ScaledLocator(MaxNLocator):
+    """Round ticks in the unit a person reads: 1 KiB steps for bytes, not 1000 B ones."""
+
+    def __init__(self, unit: str, **kwargs):
+        super().__init__(**kwargs)
+        self.unit = unit
+
+    def tick_values(self, vmin, vmax):
+        scale = 1.0
+        if self.unit in BINARY_UNITS:
+            top = max(abs(vmin), abs(vmax))
+            while top / scale >= 1024:
+                scale *= 1024
+        return super().tick_values(vmin / scale, vmax / scale) * scale
 
 
 def _no_data_text(results: list[QueryResult], width_px: int) -> str:
@@ -263,7 +284,7 @@ def _timeseries(fig: Figure, panel: Panel, results: list[QueryResult], time_rang
     ax.set_xlim(datetime.fromtimestamp(time_range.start, tz), datetime.fromtimestamp(time_range.end, tz))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=max(4, panel.grid.w // 2)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if time_range.seconds <= 600 else "%H:%M", tz))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=max(3, panel.grid.h // 2)))
+    ax.yaxis.set_major_locator(_ScaledLocator(panel.unit, nbins=max(3, panel.grid.h // 2), steps=[1, 2, 2.5, 5, 10]))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_value(v, panel.unit, panel.decimals)))
     ax.tick_params(labelsize=7, colors="#555", length=2)
     ax.grid(True, color="#e6e6e6", linewidth=0.6)
