@@ -71,6 +71,11 @@ tune-alerts: install ## sweep fault intensity: the level at which each alert sta
 test-alerts: ## send a synthetic alert through Alertmanager and show where it landed (stack up)
 	@$(PY) monitoring/scripts/send_test_alert.py
 
+.PHONY: dashboards
+dashboards: ## draw the dashboards of the running stack (last MINUTES=15) as PNGs and an HTML page
+	@$(PY) -m monitoring.dashboards.render --prometheus http://127.0.0.1:$${PROMETHEUS_PORT:-9090} \
+	  --minutes $${MINUTES:-15} --out .data/dashboards
+
 generate-monitoring: install ## regenerate alert rules, rule tests, Prometheus/Alertmanager configs, dashboards
 	@$(PY) -m monitoring.generate
 

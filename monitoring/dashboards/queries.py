@@ -23,6 +23,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitoring.dashboards.layout import interpolate
+
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "grafana" / "dashboards"
 _FAULT = re.compile(r"Needs a fault to show data: scenario `([a-z_]+)`")
 
@@ -80,8 +82,7 @@ def panel_queries(dashboards: dict[str, dict] | None = None) -> list[PanelQuery]
 
 def substitute(expr: str, rate_interval: str = "1m", range_: str = "1h") -> str:
     """Grafana's variables, for running a panel query outside Grafana."""
-    return (expr.replace("$__rate_interval", rate_interval).replace("$__interval", rate_interval)
-            .replace("$__range", range_))
+    return interpolate(expr, {"__rate_interval": rate_interval, "__interval": rate_interval, "__range": range_})
 
 
 def instant_query(prometheus_url: str, expr: str, timeout: float = 10.0) -> list[dict]:
