@@ -1,5 +1,6 @@
 // Pure helpers shared by the client, server and edge Sentry init (values come from env vars,
 // read by the callers: NEXT_PUBLIC_* must be read literally to be inlined into the browser bundle).
+import { SECRET_QUERY_KEY_PARTS, scrubBreadcrumb, scrubEvent, scrubStreamedSpan } from './scrub';
 
 export const DEFAULT_SPOTLIGHT_URL = 'http://127.0.0.1:8969/stream';
 
@@ -61,5 +62,20 @@ export const DATA_COLLECTION = {
     request: { allow: ['accept', 'content-type', 'user-agent', 'x-request-id', 'sentry-trace', 'baggage'] },
     response: { allow: ['content-type', 'x-request-id', 'x-cache', 'retry-after'] },
   },
-  urlQueryParams: true,
+  // First layer only (URLs the SDK collected itself, by key snippet); SCRUBBING_HOOKS does the rest.
+  urlQueryParams: { deny: [...SECRET_QUERY_KEY_PARTS] },
+};
+
+/**
+ * The last word on every envelope of every runtime (lib/sentry/scrub.ts): span names and
+ * attributes (http.target, url.full, url.query), breadcrumbs, and the request, spans and
+ * breadcrumbs of error and transaction events. beforeSendTransaction only runs with
+ * `traceLifecycle: 'static'` (v11 streams spans by default); it is kept so that switching the
+ * lifecycle cannot switch the scrubbing off.
+ */
+export const SCRUBBING_HOOKS = {
+  beforeSend: scrubEvent,
+  beforeSendTransaction: scrubEvent,
+  beforeSendSpan: scrubStreamedSpan,
+  beforeBreadcrumb: scrubBreadcrumb,
 };
