@@ -91,6 +91,8 @@ describe('span, breadcrumb and event hooks', () => {
         'http.request.header.x-auth-token': TOKEN,
         'http.request.header.baggage': `sentry-trace_id=abc,canary=${TOKEN}`,
         'http.request.header.accept': 'application/json',
+        'http.request.header.user-agent': { value: [`agent ${EMAIL}`], type: 'array' },
+        'http.request.header.x-canary': { value: [TOKEN], type: 'array' },
         'http.response.status_code': 200,
         'sentry.op': { value: 'http.server' },
       },
@@ -101,8 +103,18 @@ describe('span, breadcrumb and event hooks', () => {
     expect(span.attributes['http.request.header.x-auth-token']).toBeUndefined();
     expect(span.attributes['http.request.header.baggage']).toBe('sentry-trace_id=abc');
     expect(span.attributes['http.request.header.accept']).toBe('application/json');
+    expect(span.attributes['http.request.header.user-agent']).toEqual({ value: [`agent ${EMAIL_REDACTED}`], type: 'array' });
+    expect(span.attributes['http.request.header.x-canary']).toBeUndefined();
     expect(span.attributes['http.response.status_code']).toBe(200);
     expect(span.attributes['sentry.op']).toEqual({ value: 'http.server' });
+  });
+
+  it('keeps only Sentry baggage items in span attributes, in the attribute shape the SDK uses', () => {
+    const span = scrubStreamedSpan({
+      name: 'GET /pricing',
+      attributes: { 'http.request.header.baggage': { value: [`sentry-trace_id=abc,canary=${TOKEN}`], type: 'array' } },
+    });
+    expect(span.attributes['http.request.header.baggage']).toEqual({ value: ['sentry-trace_id=abc'], type: 'array' });
   });
 
   it('scrubs static spans and breadcrumbs (fetch, navigation, console)', () => {
@@ -159,7 +171,6 @@ describe('span, breadcrumb and event hooks', () => {
     expect(SCRUBBING_HOOKS.beforeSendSpan).toBe(scrubStreamedSpan);
     expect(SCRUBBING_HOOKS.beforeBreadcrumb).toBe(scrubBreadcrumb);
     expect(SCRUBBING_HOOKS.beforeSend).toBe(scrubEvent);
-    expect(SCRUBBING_HOOKS.beforeSendTransaction).toBe(scrubEvent);
     expect(sentryBaggageOnly('a=1, sentry-release=x')).toBe('sentry-release=x');
   });
 });

@@ -68,14 +68,15 @@ export const DATA_COLLECTION = {
 
 /**
  * The last word on every envelope of every runtime (lib/sentry/scrub.ts): span names and
- * attributes (http.target, url.full, url.query), breadcrumbs, and the request, spans and
- * breadcrumbs of error and transaction events. beforeSendTransaction only runs with
- * `traceLifecycle: 'static'` (v11 streams spans by default); it is kept so that switching the
- * lifecycle cannot switch the scrubbing off.
+ * attributes (http.target, url.full, url.query, request headers), breadcrumbs, and the request,
+ * spans and breadcrumbs of error events. SDK v11 streams spans (`traceLifecycle: 'stream'`, the
+ * default), so every span, the segment span of a page load or request included, goes through
+ * beforeSendSpan; there is no transaction event, and the SDK warns at start-up that a
+ * `beforeSendTransaction` would be ignored. scrubEvent is the transaction hook to add if the
+ * lifecycle is ever switched to 'static' (tests/scrub.test.ts covers it with transaction shapes).
  */
 export const SCRUBBING_HOOKS = {
   beforeSend: scrubEvent,
-  beforeSendTransaction: scrubEvent,
   beforeSendSpan: scrubStreamedSpan,
   beforeBreadcrumb: scrubBreadcrumb,
 };

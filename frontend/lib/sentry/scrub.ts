@@ -111,6 +111,15 @@ export function scrubHeaders(headers: Record<string, unknown>): Record<string, s
 /** Attribute keys naming a request/response header: kept only for allowed, non-secret headers. */
 const HEADER_ATTRIBUTE = /^(?:http\.(?:request|response)\.header\.)(.+)$/i;
 
+/** `fn` applied to every string of a value: a plain string, an array, or a span attribute `{ value, type }`. */
+function mapStrings(value: unknown, fn: (text: string) => string, depth = 0): unknown {
+  if (typeof value === 'string') return fn(value);
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn, depth + 1));
+  const attribute = value as Record<string, unknown>;
+  return 'value' in attribute ? { ...attribute, value: mapStrings(attribute.value, fn, depth + 1) } : value;
+}
+
 /** Every string in a value, recursively; values under secret keys become [Filtered]. */
 export function scrubDeep<T>(value: T, depth = 0): T {
   if (typeof value === 'string') return scrubText(value) as T;
@@ -122,7 +131,7 @@ export function scrubDeep<T>(value: T, depth = 0): T {
     if (header) {
       const name = (header[1] ?? '').toLowerCase();
       if (!ALLOWED_REQUEST_HEADERS.has(name)) continue;
-      out[key] = name === 'baggage' && typeof item === 'string' ? sentryBaggageOnly(item) : scrubDeep(item, depth + 1);
+      out[key] = name === 'baggage' ? mapStrings(item, sentryBaggageOnly) : scrubDeep(item, depth + 1);
       continue;
     }
     out[key] = isSecretKey(key) && item !== null && item !== undefined ? FILTERED : scrubDeep(item, depth + 1);
