@@ -171,7 +171,7 @@ def frontend_canaries(browser, stack: Stack, spotlight: SpotlightCollector) -> F
         page.goto(f"/login?{query}")
         page.get_by_role("button", name="Log in").wait_for()
         page.goto("/pricing")
-        page.get_by_role("button", name="Upgrade to Pro").wait_for()
+        page.get_by_role("region", name="Pro plan").wait_for()
     finally:
         context.close()
 

@@ -81,8 +81,9 @@ class BrowserJourney:
         return self.page
 
     def _record_console(self, message) -> None:  # noqa: ANN001 - playwright ConsoleMessage
-        if message.text.startswith(CSP_VIOLATION_PREFIX):
-            CSP_VIOLATIONS.append(f"{self.name}: {message.text[len(CSP_VIOLATION_PREFIX):]}")
+        # Our recorder's line, or Chromium's own console message about a violation.
+        if message.text.startswith(CSP_VIOLATION_PREFIX) or "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{self.name}: {message.text}")
 
     def _record(self, response: Response) -> None:
         url = urlsplit(response.url)
