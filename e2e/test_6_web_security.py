@@ -228,8 +228,8 @@ def test_frontend_spans_carry_no_secret_query_value_or_email(browser: Browser, s
 
     def server_span() -> dict:
         found = [s for env in frontend_envelopes(spotlight, trace_id) for s in spans(env)
-                 if "/api/billing/plan" in str(attribute(s, "http.target") or "")]
-        assert found, f"no Next.js server span of trace {trace_id} yet"
+                 if "/api/billing/plan?" in str(attribute(s, "http.target") or "")]
+        assert found, f"no Next.js server span of trace {trace_id} with the query yet"
         return found[0]
 
     def browser_envelopes() -> list:
