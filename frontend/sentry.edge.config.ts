@@ -1,4 +1,4 @@
-// Edge runtime Sentry. Nothing runs on the edge today (no middleware/proxy file); kept so that
+// Edge runtime Sentry. Nothing runs on the edge today (proxy.ts runs on the Node.js runtime); kept so that
 // adding one is covered. Spotlight is not available in the edge SDK.
 import * as Sentry from '@sentry/nextjs';
 import { DATA_COLLECTION, SCRUBBING_HOOKS, sampleRate } from './lib/sentry/options';
