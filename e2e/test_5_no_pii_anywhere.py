@@ -13,7 +13,9 @@ looking at the wrong data.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -23,9 +25,10 @@ from loadtests.catalogue import fault_of
 from support import backend_log, faults, mixpanel
 from support.browser import BrowserJourney
 from support.canaries import CanaryRegistry, new_email, new_password
+from support.frontend_sentry import SAMPLE_EVERYTHING_SCRIPT, frontend_envelopes, sampled_trace_header
 from support.polling import eventually
 from support.spotlight import SpotlightCollector
-from support.stack import Stack
+from support.stack import Stack, parse_env_file
 
 LOGIN_FAILS = fault_of("e2e_login_fails")  # the fault catalogue (backend/app/faults/catalogue.json)
 LOGIN = LOGIN_FAILS.knobs["error_routes"][0]
@@ -130,3 +133,72 @@ def test_no_password_token_or_email_in_mixpanel_properties(exposed: PiiRun, cana
     assert exposed.user_id in raw, "positive control: this user's events are in what we searched"
     hits = canaries.hits({"Mixpanel stand-in (/api/captured?kind=mixpanel)": raw})
     assert not hits, _report(hits, "Mixpanel events")
+
+
+# --- query-string, Referer, custom-header and baggage canaries (the frontend's side) ------------
+# The frontend must drop or scrub them before its own sinks: its Sentry envelopes (Next.js server
+# and browser), its log and its metrics. They are kept out of the session's CanaryRegistry because
+# the backend's scrubbing of the same request parts is tested on the backend's side.
+
+@dataclass
+class FrontendCanaryRun:
+    registry: CanaryRegistry
+    trace_id: str
+
+
+@pytest.fixture(scope="module")
+def frontend_canaries(browser, stack: Stack, spotlight: SpotlightCollector) -> FrontendCanaryRun:  # noqa: ANN001
+    j = "frontend request-parts journey"
+    registry = CanaryRegistry()
+    email = registry.add("query e-mail", new_email("e2e-query"), j)
+    password = registry.add("query password", new_password(), j)
+    token = registry.add("referer token", f"Canary-Referer-{secrets.token_hex(6)}", j)
+    header = registry.add("custom header", f"Canary-Header-{secrets.token_hex(6)}", j)
+    bag = registry.add("baggage item", f"Canary-Baggage-{secrets.token_hex(6)}", j)
+    query = f"email={quote(email)}&password={password}&token={token}"
+    trace_id, sentry_trace = sampled_trace_header()
+    sent = {
+        "sentry-trace": sentry_trace,
+        "baggage": f"sentry-trace_id={trace_id},sentry-sampled=true,canary={bag}",
+        "Referer": f"{stack.frontend_url}/login?{query}",
+        "X-Canary-Header": header,
+    }
+    for path in (f"/api/billing/plan?{query}", f"/pricing?{query}"):
+        httpx.get(f"{stack.frontend_url}{path}", headers=sent, timeout=10)
+
+    context = browser.new_context(base_url=stack.frontend_url, extra_http_headers={"X-Canary-Header": header})
+    context.add_init_script(SAMPLE_EVERYTHING_SCRIPT)
+    try:
+        page = context.new_page()
+        page.goto(f"/login?{query}")
+        page.get_by_role("button", name="Log in").wait_for()
+        page.goto("/pricing")
+        page.get_by_role("region", name="Pro plan").wait_for()
+    finally:
+        context.close()
+
+    def arrived() -> bool:
+        assert frontend_envelopes(spotlight, trace_id), f"no Next.js server envelope of trace {trace_id} yet"
+        assert [e for e in frontend_envelopes(spotlight, "/login") if "pageload" in e.raw], "no browser page load yet"
+        return True
+
+    eventually(arrived, timeout=30, what="the frontend's spans of the canary requests in Spotlight")
+    return FrontendCanaryRun(registry=registry, trace_id=trace_id)
+
+
+def test_no_query_referer_header_or_baggage_canary_in_frontend_signals(frontend_canaries: FrontendCanaryRun,
+                                                                        stack: Stack, spotlight: SpotlightCollector) -> None:
+    envelopes = frontend_envelopes(spotlight)
+    haystacks = {f"frontend Spotlight envelope #{i}": env.raw for i, env in enumerate(envelopes)}
+    assert any(frontend_canaries.trace_id in raw for raw in haystacks.values()), "positive control: the canary trace"
+    frontend_log = stack.log_dir / "frontend.log"
+    if frontend_log.exists():
+        haystacks[str(frontend_log)] = frontend_log.read_text(errors="replace")
+    metrics = httpx.get(f"{stack.frontend_url}/api/metrics", timeout=5).text
+    assert "nextjs_requests_total" in metrics, "positive control: the frontend's metrics"
+    haystacks["frontend /api/metrics"] = metrics
+    backend_metrics = parse_env_file(stack.data_dir / "stack.env").get("BACKEND_METRICS_URL")
+    if backend_metrics:
+        haystacks["backend /metrics"] = httpx.get(backend_metrics, timeout=5).text
+    hits = frontend_canaries.registry.hits(haystacks)
+    assert not hits, _report(hits, "the frontend's signals")

@@ -3,7 +3,8 @@
 // Without NEXT_PUBLIC_SENTRY_DSN (local), envelopes go to Spotlight through the same-origin
 // relay /_spotlight (proxy.ts forwards it to the server's SENTRY_SPOTLIGHT_URL).
 import * as Sentry from '@sentry/nextjs';
-import { DATA_COLLECTION, browserSentryTarget, sampleRate } from './lib/sentry/options';
+import { DATA_COLLECTION, SCRUBBING_HOOKS, browserSentryTarget, sampleRate } from './lib/sentry/options';
+import { scrubRecordingEvent } from './lib/sentry/scrub';
 
 const environment = process.env.NEXT_PUBLIC_ENVIRONMENT || 'development';
 const target = browserSentryTarget(
@@ -23,7 +24,10 @@ Sentry.init({
   // baggage go to our /api proxy and nowhere else.
   tracePropagationTargets: [/^\/api\//],
   dataCollection: DATA_COLLECTION,
-  integrations: [Sentry.replayIntegration({ maskAllText: true, blockAllMedia: true })],
+  ...SCRUBBING_HOOKS,
+  integrations: [
+    Sentry.replayIntegration({ maskAllText: true, blockAllMedia: true, beforeAddRecordingEvent: scrubRecordingEvent }),
+  ],
 });
 
 export const onRouterTransitionStart = Sentry.captureRouterTransitionStart;

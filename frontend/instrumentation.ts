@@ -7,6 +7,8 @@ export async function register(): Promise<void> {
     installRequestMetrics();
     const { installForwardedFor } = await import('./lib/server/forwardedFor');
     installForwardedFor();
+    const { installResponseHeaderCleaning } = await import('./lib/server/responseHeaders');
+    installResponseHeaderCleaning();
     const { installResponseListenerBudget } = await import('./lib/server/listenerBudget');
     installResponseListenerBudget();
   }

@@ -1,5 +1,6 @@
 import type { NextConfig } from 'next';
 import { withSentryConfig } from '@sentry/nextjs/config';
+import { FIXED_SECURITY_HEADERS, NON_DOCUMENT_CSP } from './lib/security/headers';
 
 // Same-origin /api/* is proxied to BACKEND_URL by proxy.ts (at request time; rewrites() here
 // would be frozen into the build).
@@ -10,6 +11,19 @@ const nextConfig: NextConfig = {
   // One prom-client copy, loaded by Node at runtime (not bundled per route), so the
   // registry singleton in lib/metrics/registry.ts is shared by instrumentation and the route.
   serverExternalPackages: ['prom-client'],
+  // Security headers on every response (lib/security/headers.ts). The Content-Security-Policy of
+  // pages and /api responses is set per request by proxy.ts (pages need a fresh nonce); build
+  // assets, which proxy.ts does not see, get a fixed one.
+  async headers() {
+    return [
+      { source: '/:path*', headers: [...FIXED_SECURITY_HEADERS] },
+      {
+        source: '/:asset(_next/static|_next/image|favicon.ico|icon.svg)/:path*',
+        headers: [{ key: 'Content-Security-Policy', value: NON_DOCUMENT_CSP }],
+      },
+      { source: '/:asset(favicon.ico|icon.svg)', headers: [{ key: 'Content-Security-Policy', value: NON_DOCUMENT_CSP }] },
+    ];
+  },
 };
 
 // Source maps are uploaded only when a token, org and project are all given; otherwise the

@@ -1,7 +1,7 @@
-// Edge runtime Sentry. Nothing runs on the edge today (no middleware/proxy file); kept so that
+// Edge runtime Sentry. Nothing runs on the edge today (proxy.ts runs on the Node.js runtime); kept so that
 // adding one is covered. Spotlight is not available in the edge SDK.
 import * as Sentry from '@sentry/nextjs';
-import { DATA_COLLECTION, sampleRate } from './lib/sentry/options';
+import { DATA_COLLECTION, SCRUBBING_HOOKS, sampleRate } from './lib/sentry/options';
 
 Sentry.init({
   dsn: process.env.SENTRY_DSN || undefined,
@@ -9,4 +9,5 @@ Sentry.init({
   release: process.env.GIT_SHA || undefined,
   tracesSampleRate: sampleRate(process.env.SENTRY_TRACES_SAMPLE_RATE, 0.1),
   dataCollection: DATA_COLLECTION,
+  ...SCRUBBING_HOOKS,
 });

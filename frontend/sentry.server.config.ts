@@ -1,6 +1,6 @@
 // Node.js runtime Sentry (server renders, route handlers, the /api proxy). Loaded from instrumentation.ts.
 import * as Sentry from '@sentry/nextjs';
-import { DATA_COLLECTION, sampleRate, spotlightUrl } from './lib/sentry/options';
+import { DATA_COLLECTION, SCRUBBING_HOOKS, sampleRate, spotlightUrl } from './lib/sentry/options';
 
 const dsn = process.env.SENTRY_DSN || undefined;
 const environment = process.env.ENVIRONMENT || 'development';
@@ -12,4 +12,5 @@ Sentry.init({
   tracesSampleRate: sampleRate(process.env.SENTRY_TRACES_SAMPLE_RATE, 0.1),
   spotlight: spotlightUrl(dsn, environment, process.env.SENTRY_SPOTLIGHT_URL),
   dataCollection: DATA_COLLECTION,
+  ...SCRUBBING_HOOKS,
 });

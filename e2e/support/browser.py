@@ -16,6 +16,20 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Response
 
+# Every Content-Security-Policy violation of any page or frame of a journey is written to the console
+# (Chromium's own CSP messages are not console API calls, so Playwright would not see them).
+CSP_VIOLATION_PREFIX = "[e2e] CSP violation "
+CSP_RECORDER = """(() => {
+  const report = (e) => console.error('%s' + JSON.stringify({
+    directive: e.violatedDirective, blocked: e.blockedURI, document: e.documentURI,
+    source: e.sourceFile, line: e.lineNumber, sample: e.sample, disposition: e.disposition }));
+  addEventListener('securitypolicyviolation', report, true);
+})();""" % CSP_VIOLATION_PREFIX
+
+# Violations seen by every journey of the session, and how many documents were watched (a positive control).
+CSP_VIOLATIONS: list[str] = []
+CSP_WATCHED_DOCUMENTS: list[str] = []
+
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -59,9 +73,17 @@ class BrowserJourney:
         self.context = self.browser.new_context(base_url=self.frontend_url)
         self.context.set_default_timeout(15_000)
         self.context.tracing.start(title=self.name, screenshots=True, snapshots=True)
+        self.context.add_init_script(CSP_RECORDER)
         self.page = self.context.new_page()
         self.page.on("response", self._record)
+        self.page.on("console", self._record_console)
+        self.page.on("framenavigated", lambda frame: CSP_WATCHED_DOCUMENTS.append(f"{self.name}: {frame.url}"))
         return self.page
+
+    def _record_console(self, message) -> None:  # noqa: ANN001 - playwright ConsoleMessage
+        # Our recorder's line, or Chromium's own console message about a violation.
+        if message.text.startswith(CSP_VIOLATION_PREFIX) or "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{self.name}: {message.text}")
 
     def _record(self, response: Response) -> None:
         url = urlsplit(response.url)

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import { NavBar } from '@/components/NavBar';
 import { Telemetry } from '@/components/Telemetry';
@@ -9,7 +10,10 @@ export const metadata: Metadata = {
   description: 'Projects and tasks for small teams.',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+// Every page is rendered per request: its scripts carry the CSP nonce proxy.ts generates for
+// that request (a page prerendered at build time would have none, and the CSP would block it).
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  await connection();
   return (
     <html lang="en">
       <body>

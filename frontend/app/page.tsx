@@ -17,15 +17,15 @@ export default function LandingPage() {
       </section>
       <div className="grid">
         <section className="card">
-          <h2 style={{ marginTop: 0 }}>Projects</h2>
+          <h2 className="flush-top">Projects</h2>
           <p className="muted">One place per initiative, with a short description everyone can read.</p>
         </section>
         <section className="card">
-          <h2 style={{ marginTop: 0 }}>Tasks</h2>
+          <h2 className="flush-top">Tasks</h2>
           <p className="muted">Add, complete and clear tasks in a click.</p>
         </section>
         <section className="card">
-          <h2 style={{ marginTop: 0 }}>Pro</h2>
+          <h2 className="flush-top">Pro</h2>
           <p className="muted">
             Need more? See <Link href="/pricing">pricing</Link>.
           </p>

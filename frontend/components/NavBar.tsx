@@ -1,13 +1,11 @@
 'use client';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState, useSyncExternalStore } from 'react';
 import { api } from '@/lib/api/endpoints';
 import { ApiError } from '@/lib/api/errors';
 import { isProbablySignedIn, markSignedOut, onSessionHintChange } from '@/lib/sessionHint';
 
 export function NavBar() {
-  const router = useRouter();
   const signedIn = useSyncExternalStore(onSessionHintChange, isProbablySignedIn, () => false);
   const [leaving, setLeaving] = useState(false);
   const [logoutError, setLogoutError] = useState<ApiError | null>(null);
@@ -26,8 +24,10 @@ export function NavBar() {
       }
     }
     markSignedOut();
-    setLeaving(false);
-    router.push('/login');
+    // A full page load, not a client-side navigation: nothing of the previous user's pages stays
+    // in memory, and a request of the old page still in flight (answered 401 now) cannot send the
+    // browser to /login?next=... after we chose /login.
+    window.location.assign('/login');
   }
 
   return (

@@ -74,7 +74,7 @@ export function PricingPanel() {
       )}
       <div className="grid">
         <section className="card" aria-label="Free plan">
-          <h2 style={{ marginTop: 0 }}>Free {plan === 'free' && <span className="badge">Current plan</span>}</h2>
+          <h2 className="flush-top">Free {plan === 'free' && <span className="badge">Current plan</span>}</h2>
           <p className="price">€0</p>
           <ul>
             <li>Unlimited projects and tasks</li>
@@ -82,7 +82,7 @@ export function PricingPanel() {
           </ul>
         </section>
         <section className="card" aria-label="Pro plan">
-          <h2 style={{ marginTop: 0 }}>Pro {plan === 'pro' && <span className="badge">Current plan</span>}</h2>
+          <h2 className="flush-top">Pro {plan === 'pro' && <span className="badge">Current plan</span>}</h2>
           <p className="price">€19 / month</p>
           <ul>
             <li>Everything in Free</li>

@@ -122,7 +122,7 @@ export function ProjectDetail({ projectId }: { projectId: string }) {
           </form>
 
           <section className="card" aria-label="Tasks">
-            <h2 style={{ marginTop: 0 }}>Tasks</h2>
+            <h2 className="flush-top">Tasks</h2>
             <ErrorNotice error={actionError} />
             {tasks !== null && tasks.length === 0 && <p className="empty">No tasks yet. Add the first one above.</p>}
             {tasks !== null && tasks.length > 0 && (

@@ -62,7 +62,7 @@ export function ProjectsPanel() {
   return (
     <>
       <form className="card" onSubmit={onCreate} noValidate aria-label="New project">
-        <h2 style={{ marginTop: 0 }}>New project</h2>
+        <h2 className="flush-top">New project</h2>
         <ErrorNotice error={create.error} />
         <Field name="name" label="Name" required maxLength={200} errors={create.fieldErrors.name} />
         <TextAreaField name="description" label="Description (optional)" maxLength={2000} errors={create.fieldErrors.description} />
@@ -72,7 +72,7 @@ export function ProjectsPanel() {
       </form>
 
       <section className="card" aria-label="Projects" aria-busy={data === null && !loadError}>
-        <h2 style={{ marginTop: 0 }}>Your projects</h2>
+        <h2 className="flush-top">Your projects</h2>
         <ErrorNotice error={loadError} />
         {data === null && !loadError && <p className="loading">Loading projects…</p>}
         {data !== null && data.items.length === 0 && (

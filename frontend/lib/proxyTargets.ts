@@ -1,9 +1,8 @@
 // Where proxy.ts forwards same-origin requests, decided at request time from the server's
 // environment. Pure functions, unit-tested.
-import { SPOTLIGHT_RELAY_PATH, spotlightUrl } from './sentry/options';
+import { SPOTLIGHT_RELAY_PATH } from './sentry/options';
 
 export { SPOTLIGHT_RELAY_PATH };
-export const SENTRY_ENVELOPE_CONTENT_TYPE = 'application/x-sentry-envelope';
 
 export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8000';
 
@@ -25,19 +24,31 @@ export function backendTarget(pathname: string, search: string, origin: URL): UR
   return new URL(`${origin.origin}${base}${pathname}${search}`);
 }
 
+/** The backend's own default request-body limit (backend MAX_BODY_BYTES); the same variable here. */
+export const DEFAULT_MAX_BODY_BYTES = 65536;
+
+export function maxBodyBytes(value: string | undefined): number {
+  const parsed = Number(value);
+  return value && Number.isInteger(parsed) && parsed > 0 ? parsed : DEFAULT_MAX_BODY_BYTES;
+}
+
+export interface BodyRefusal {
+  status: 411 | 413 | 400;
+  detail: string;
+}
+
 /**
- * Same-origin relay for the browser's Spotlight envelopes (the SDK's `tunnel`): the server
- * forwards them to SENTRY_SPOTLIGHT_URL read at request time, so one build works with any
- * Spotlight port and the browser makes no cross-origin request. Off when a DSN is configured
- * or in production: then the relay answers 404.
+ * Bodies the backend would refuse are refused here, before they are streamed: Next's proxy
+ * answers 500 ("write EPIPE") when the backend closes the connection on a large body, so the
+ * client gets a 413 from us instead. A body without a length (chunked) cannot be bounded
+ * before it is forwarded: 411.
  */
-export function spotlightRelayTarget(env: {
-  SENTRY_DSN?: string | undefined;
-  ENVIRONMENT?: string | undefined;
-  SENTRY_SPOTLIGHT_URL?: string | undefined;
-}): URL | null {
-  const url = spotlightUrl(env.SENTRY_DSN || undefined, env.ENVIRONMENT || 'development', env.SENTRY_SPOTLIGHT_URL);
-  if (!url) return null;
-  const parsed = new URL(url);
-  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed : null;
+export function refuseBody(method: string, contentLength: string | null, transferEncoding: string | null, limit: number): BodyRefusal | null {
+  if (contentLength !== null) {
+    const length = Number(contentLength);
+    if (!/^\d+$/.test(contentLength.trim()) || !Number.isSafeInteger(length)) return { status: 400, detail: 'Invalid Content-Length' };
+    return length > limit ? { status: 413, detail: 'Request body too large' } : null;
+  }
+  if (transferEncoding !== null && !['GET', 'HEAD'].includes(method)) return { status: 411, detail: 'Content-Length required' };
+  return null;
 }

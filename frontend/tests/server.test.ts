@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backendOrigin, backendTarget, spotlightRelayTarget } from '@/lib/proxyTargets';
-import { appendForwardedFor } from '@/lib/server/forwardedFor';
+import { backendOrigin, backendTarget, maxBodyBytes, refuseBody } from '@/lib/proxyTargets';
+import { peerAddress, setForwardedFor } from '@/lib/server/forwardedFor';
 
 describe('backendTarget', () => {
   const origin = backendOrigin('http://127.0.0.1:18000');
@@ -30,34 +30,50 @@ describe('backendTarget', () => {
   });
 });
 
-describe('appendForwardedFor', () => {
-  it('adds the peer address, after anything the client claimed', () => {
-    expect(appendForwardedFor(undefined, '203.0.113.7')).toBe('203.0.113.7');
-    expect(appendForwardedFor('6.6.6.6', '::ffff:203.0.113.7')).toBe('6.6.6.6, 203.0.113.7');
-    expect(appendForwardedFor(['1.1.1.1', '2.2.2.2'], '::1')).toBe('1.1.1.1, 2.2.2.2, ::1');
+describe('setForwardedFor', () => {
+  it('sets exactly the peer address, whatever the client claimed', () => {
+    const headers: Record<string, string | string[] | undefined> = {
+      'x-forwarded-for': '203.0.113.9, 6.6.6.6',
+      'x-real-ip': '203.0.113.10',
+      forwarded: 'for=203.0.113.11',
+      accept: 'text/html',
+    };
+    setForwardedFor(headers, '::ffff:198.51.100.7');
+    expect(headers).toEqual({ 'x-forwarded-for': '198.51.100.7', accept: 'text/html' });
   });
 
-  it('bounds a hostile header and keeps the newest hops', () => {
-    const huge = Array.from({ length: 500 }, (_, i) => `10.0.${i % 250}.${i % 200}`).join(', ');
-    const value = appendForwardedFor(huge, '203.0.113.7')!;
-    expect(value.length).toBeLessThan(1100);
-    expect(value.endsWith(', 203.0.113.7')).toBe(true);
+  it('sets it also when the client sent none, and keeps IPv6 peers', () => {
+    const headers: Record<string, string | string[] | undefined> = {};
+    setForwardedFor(headers, '::1');
+    expect(headers).toEqual({ 'x-forwarded-for': '::1' });
   });
 
-  it('leaves the header alone when the peer is unknown', () => {
-    expect(appendForwardedFor('1.1.1.1', undefined)).toBe('1.1.1.1');
-    expect(appendForwardedFor(undefined, undefined)).toBeUndefined();
+  it('drops the client\'s value even when the peer is unknown', () => {
+    const headers: Record<string, string | string[] | undefined> = { 'x-forwarded-for': '6.6.6.6' };
+    setForwardedFor(headers, undefined);
+    expect(headers).toEqual({});
+    expect(peerAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
   });
 });
 
-describe('spotlightRelayTarget', () => {
-  it('relays to SENTRY_SPOTLIGHT_URL (or the default) only without a DSN and outside production', () => {
-    expect(spotlightRelayTarget({ SENTRY_SPOTLIGHT_URL: 'http://127.0.0.1:18969/stream' })?.toString()).toBe(
-      'http://127.0.0.1:18969/stream',
-    );
-    expect(spotlightRelayTarget({})?.toString()).toBe('http://127.0.0.1:8969/stream');
-    expect(spotlightRelayTarget({ SENTRY_DSN: 'https://k@o1.ingest.sentry.io/1' })).toBeNull();
-    expect(spotlightRelayTarget({ ENVIRONMENT: 'production' })).toBeNull();
-    expect(spotlightRelayTarget({ SENTRY_SPOTLIGHT_URL: 'off' })).toBeNull();
+describe('refuseBody (bodies the backend would refuse never reach it)', () => {
+  const limit = maxBodyBytes(undefined);
+
+  it('defaults to the backend\'s own limit and reads MAX_BODY_BYTES', () => {
+    expect(limit).toBe(65536);
+    expect(maxBodyBytes('1048576')).toBe(1048576);
+    expect(maxBodyBytes('lots')).toBe(65536);
+  });
+
+  it('answers 413 above the limit, lets bodies within it through', () => {
+    expect(refuseBody('POST', String(1.5 * 1024 * 1024), null, limit)).toEqual({ status: 413, detail: 'Request body too large' });
+    expect(refuseBody('POST', String(limit + 1), null, limit)?.status).toBe(413);
+    expect(refuseBody('POST', String(limit), null, limit)).toBeNull();
+    expect(refuseBody('GET', null, null, limit)).toBeNull();
+  });
+
+  it('refuses a body it cannot bound before forwarding it', () => {
+    expect(refuseBody('POST', null, 'chunked', limit)?.status).toBe(411);
+    expect(refuseBody('POST', '12abc', null, limit)?.status).toBe(400);
   });
 });

@@ -7,7 +7,7 @@ export const metadata: Metadata = { title: 'Log in' };
 export default function LoginPage() {
   return (
     <>
-      <h1 style={{ textAlign: 'center' }}>Log in</h1>
+      <h1 className="centered">Log in</h1>
       <Suspense fallback={<p className="loading">Loading…</p>}>
         <LoginForm />
       </Suspense>

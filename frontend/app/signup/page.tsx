@@ -7,7 +7,7 @@ export const metadata: Metadata = { title: 'Sign up' };
 export default function SignupPage() {
   return (
     <>
-      <h1 style={{ textAlign: 'center' }}>Create your account</h1>
+      <h1 className="centered">Create your account</h1>
       <Suspense fallback={<p className="loading">Loading…</p>}>
         <SignupForm />
       </Suspense>

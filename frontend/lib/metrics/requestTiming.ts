@@ -10,9 +10,8 @@
 //   from lib/routes.ts, never the raw path.
 // - nextjs_render_duration_seconds{route}: only page routes (document or RSC payload requests),
 //   wall time from the request start to the response's last byte (includes time spent waiting
-//   in the event loop behind other requests). Pages prerendered at build time (/, /signup,
-//   /login, /dashboard, /pricing) are served from the build output, so for them this is serve
-//   time, not a fresh React render; /projects/[id] renders on every request. Our pages fetch
+//   in the event loop behind other requests). Every page renders on every request (its scripts
+//   carry the per-request CSP nonce, see app/layout.tsx). Our pages fetch
 //   their data in the browser, so no backend time is included. Link prefetches (RSC payload
 //   requests for links in view) are counted as well.
 import diagnosticsChannel from 'node:diagnostics_channel';

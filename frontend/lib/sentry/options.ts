@@ -1,5 +1,6 @@
 // Pure helpers shared by the client, server and edge Sentry init (values come from env vars,
 // read by the callers: NEXT_PUBLIC_* must be read literally to be inlined into the browser bundle).
+import { SECRET_QUERY_KEY_PARTS, scrubBreadcrumb, scrubEvent, scrubStreamedSpan } from './scrub';
 
 export const DEFAULT_SPOTLIGHT_URL = 'http://127.0.0.1:8969/stream';
 
@@ -61,5 +62,21 @@ export const DATA_COLLECTION = {
     request: { allow: ['accept', 'content-type', 'user-agent', 'x-request-id', 'sentry-trace', 'baggage'] },
     response: { allow: ['content-type', 'x-request-id', 'x-cache', 'retry-after'] },
   },
-  urlQueryParams: true,
+  // First layer only (URLs the SDK collected itself, by key snippet); SCRUBBING_HOOKS does the rest.
+  urlQueryParams: { deny: [...SECRET_QUERY_KEY_PARTS] },
+};
+
+/**
+ * The last word on every envelope of every runtime (lib/sentry/scrub.ts): span names and
+ * attributes (http.target, url.full, url.query, request headers), breadcrumbs, and the request,
+ * spans and breadcrumbs of error events. SDK v11 streams spans (`traceLifecycle: 'stream'`, the
+ * default), so every span, the segment span of a page load or request included, goes through
+ * beforeSendSpan; there is no transaction event, and the SDK warns at start-up that a
+ * `beforeSendTransaction` would be ignored. scrubEvent is the transaction hook to add if the
+ * lifecycle is ever switched to 'static' (tests/scrub.test.ts covers it with transaction shapes).
+ */
+export const SCRUBBING_HOOKS = {
+  beforeSend: scrubEvent,
+  beforeSendSpan: scrubStreamedSpan,
+  beforeBreadcrumb: scrubBreadcrumb,
 };

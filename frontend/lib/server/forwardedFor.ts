@@ -1,22 +1,29 @@
-// Passes the browser's address to the backend. Next's proxy (rewrites and Proxy rewrites) does
-// not add X-Forwarded-For, so without this the backend would see every user as 127.0.0.1 and
-// its per-IP auth rate limit would be one bucket for everybody. The peer address is appended
-// (standard XFF semantics), so a client-supplied value cannot displace it: the backend (uvicorn
-// with forwarded_allow_ips = this server) takes the right-most untrusted entry.
+// Tells the backend who the client is: this server's own TCP peer, and nothing the client said.
+//
+// Every incoming request gets `X-Forwarded-For: <peer address>` (one entry, set, not appended),
+// and any X-Forwarded-For, X-Real-IP or Forwarded the client sent is dropped, so a spoofed value
+// never reaches the backend (which trusts exactly one proxy hop: this server). Next's proxy does
+// not add X-Forwarded-For itself. The same value is what app/api/metrics reads to tell a loopback
+// scraper from anyone else.
 // Written by hand: Next has no option for it; the hook is Node's `http.server.request.start`
 // diagnostics channel, which fires before Next sees the request.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 
-const MAX_HEADER_LENGTH = 1024;
+/** Client-supplied headers that name a client address; never passed on. */
+export const CLIENT_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded'] as const;
 
-export function appendForwardedFor(existing: string | string[] | undefined, peer: string | undefined): string | undefined {
-  if (!peer) return Array.isArray(existing) ? existing.join(', ') : existing;
-  const address = peer.startsWith('::ffff:') ? peer.slice('::ffff:'.length) : peer;
-  const previous = (Array.isArray(existing) ? existing.join(', ') : (existing ?? '')).trim();
-  // A client can send a huge header; keep only the newest hops.
-  const kept = previous.length > MAX_HEADER_LENGTH ? previous.slice(previous.length - MAX_HEADER_LENGTH).replace(/^[^,]*,\s*/, '') : previous;
-  return kept ? `${kept}, ${address}` : address;
+/** The peer address as the backend should see it ("::ffff:1.2.3.4" -> "1.2.3.4"). */
+export function peerAddress(remoteAddress: string | undefined): string | undefined {
+  if (!remoteAddress) return undefined;
+  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice('::ffff:'.length) : remoteAddress;
+}
+
+/** Replace whatever the client sent with the one address this server saw. */
+export function setForwardedFor(headers: IncomingMessage['headers'], remoteAddress: string | undefined): void {
+  for (const name of CLIENT_ADDRESS_HEADERS) delete headers[name];
+  const peer = peerAddress(remoteAddress);
+  if (peer) headers['x-forwarded-for'] = peer;
 }
 
 const INSTALLED = Symbol.for('northstar.frontend.forwardedFor');
@@ -28,7 +35,6 @@ export function installForwardedFor(): void {
   g[INSTALLED] = true;
   diagnosticsChannel.subscribe('http.server.request.start', (message) => {
     const { request } = message as { request: IncomingMessage };
-    const value = appendForwardedFor(request.headers['x-forwarded-for'], request.socket.remoteAddress);
-    if (value) request.headers['x-forwarded-for'] = value;
+    setForwardedFor(request.headers, request.socket.remoteAddress);
   });
 }
