@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.time() - t_run
     header = {"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_run)),
               "total time": f"{elapsed:.0f}s", "scenarios": ", ".join(s.name for s in scenarios),
-              "profile": "fast (1s scrape/evaluation)", "frontend": "yes" if with_frontend else "no",
+              "profile": f"{stack.profile.name} ({stack.profile.scrape_interval} scrape/{stack.profile.evaluation_interval} evaluation)", "frontend": "yes" if with_frontend else "no",
               "rules": str(args.rules_dir) if args.rules_dir else "monitoring/ (as generated)"}
     path = report.write(report_dir, records, header, dash_lines, failures)
     log(f"report: {path}")

@@ -3,7 +3,6 @@ key prefix per session, a payment-provider stand-in, and an app per test driven 
 
 import asyncio
 import os
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.main import create_app
+from infra.testkit import free_port  # noqa: F401 - the test kit's, used by the suites
 from tests.payment_provider import PaymentProviderStub
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
@@ -65,12 +65,6 @@ def alembic_config(database_url: str) -> Config:
     cfg.attributes["database_url"] = database_url
     cfg.attributes["skip_logging_config"] = True
     return cfg
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +146,9 @@ class AppRunner:
         return client
 
     async def close(self) -> None:
-        for client, lifespan in reversed(self._stack):
+        """Close every client and end its app's lifespan (background loops stop); idempotent."""
+        while self._stack:
+            client, lifespan = self._stack.pop()
             await client.aclose()
             await lifespan.__aexit__(None, None, None)
 

@@ -4,28 +4,18 @@ updated on every checkout."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from app.core import metrics
+from infra.testkit import wait_until_async
 from tests.conftest import bearer, signup
 
 
 def sample(name: str, labels: dict | None = None) -> float:
     return REGISTRY.get_sample_value(name, labels or {}) or 0.0
-
-
-async def wait_for(predicate, timeout: float = 5.0, what: str = "") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_statements_timed_by_operation(client):
@@ -51,15 +41,15 @@ async def test_pool_gauges_follow_checked_out_connections(client):
     engine = app.state.engine
     held = [await engine.connect() for _ in range(3)]  # pool_size 4 in the test settings
     try:
-        await wait_for(lambda: sample("db_pool_checked_out") == 3 and sample("db_connections_active") == 3,
+        await wait_until_async(lambda: sample("db_pool_checked_out") == 3 and sample("db_connections_active") == 3,
                        timeout=2 + metrics.POOL_SAMPLE_SECONDS, what="3 connections checked out")
         held.append(await engine.connect())
         held.append(await engine.connect())  # one over pool_size: overflow
-        await wait_for(lambda: sample("db_pool_checked_out") == 5 and sample("db_pool_overflow") == 1,
+        await wait_until_async(lambda: sample("db_pool_checked_out") == 5 and sample("db_pool_overflow") == 1,
                        timeout=2 + metrics.POOL_SAMPLE_SECONDS, what="overflow connection")
     finally:
         for conn in held:
             await conn.close()
-    await wait_for(lambda: sample("db_pool_checked_out") == 0 and sample("db_pool_overflow") == 0,
+    await wait_until_async(lambda: sample("db_pool_checked_out") == 0 and sample("db_pool_overflow") == 0,
                    timeout=2 + metrics.POOL_SAMPLE_SECONDS, what="all connections back")
     assert sample("db_pool_size") >= 4 and sample("db_pool_max_overflow") >= 2

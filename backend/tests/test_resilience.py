@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import asyncpg_dsn, bearer, create_migrated_database, signup
+from infra.testkit import wait_until_async
 from tests.obs_support import ThrowawayPostgres, captured, http, start_capture_server, start_redis
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -30,16 +31,6 @@ def capture_server():
     proc, base = start_capture_server()
     yield base
     proc.stop()
-
-
-async def poll(predicate, timeout: float = 15.0, interval: float = 0.1, what: str = ""):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_mixpanel_outage_loses_nothing_and_sends_each_event_once(make_client, settings, db, capture_server):
@@ -56,14 +47,14 @@ async def test_mixpanel_outage_loses_nothing_and_sends_each_event_once(make_clie
     users = [await signup(worker_a, email=f"mp{i}@example.com", password=PASSWORD) for i in range(n)]
     assert time.monotonic() - started < 5  # no request waited on Mixpanel
 
-    await poll(lambda: db.fetchval("SELECT min(attempts) >= 2 FROM analytics_outbox"), what="failed attempts")
+    await wait_until_async(lambda: db.fetchval("SELECT min(attempts) >= 2 FROM analytics_outbox"), what="failed attempts")
     assert captured(capture_server, "mixpanel") == []
     assert await db.fetchval("SELECT count(*) FROM analytics_outbox WHERE delivered_at IS NULL") == n
 
     assert http("PUT", capture_server + "/_control/mixpanel", {"down": False})[0] == 200
-    await poll(lambda: db.fetchval("SELECT count(*) = 0 FROM analytics_outbox WHERE delivered_at IS NULL"),
-               what="all delivered")
-    await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
+    await wait_until_async(lambda: db.fetchval("SELECT count(*) = 0 FROM analytics_outbox WHERE delivered_at IS NULL"),
+                           what="all delivered")
+    await make_client.close()  # both delivery loops stopped: nothing can be sent any more
     events = [item["event"] for item in captured(capture_server, "mixpanel")]
     signups = [e for e in events if e["event"] == "signed_up"]
     insert_ids = [e["properties"]["$insert_id"] for e in signups]
@@ -104,7 +95,7 @@ async def test_postgres_restart_mid_run_loses_no_accepted_write(make_client, set
         async def writes_accepted() -> bool:
             return len(accepted) >= 5
 
-        await poll(writes_accepted, timeout=10, interval=0.02, what="writes accepted before the restart")
+        await wait_until_async(writes_accepted, timeout=10, interval=0.02, what="writes accepted before the restart")
         await asyncio.to_thread(pg.ctl, "restart", "-m", "fast")
         assert not task.done(), "the restart must happen while writes are in flight"
         await task

@@ -13,10 +13,9 @@ from monitoring import native
 from monitoring.profiles import Profile
 
 
-def render_prometheus(data: Path, ports: Ports, profile: Profile, with_frontend: bool = True) -> Path:
-    """Scrapes every job of the stack; without the frontend its job is left out (TargetMissing fires)."""
-    targets = {job: address for job, address in ports.scrape_targets().items() if with_frontend or job != "nextjs"}
-    return native.write_prometheus_config(data / "config" / "prometheus.yml", profile, targets=targets,
+def render_prometheus(data: Path, ports: Ports, profile: Profile) -> Path:
+    return native.write_prometheus_config(data / "config" / "prometheus.yml", profile,
+                                          targets=ports.scrape_targets(),
                                           alertmanager=ports.address("alertmanager"))
 
 

@@ -5,11 +5,13 @@ Used by the stack's readiness probes and, through infra/testkit, by every test s
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -17,6 +19,23 @@ T = TypeVar("T")
 
 class WaitTimeout(AssertionError, TimeoutError):
     """The awaited condition did not hold in time (an AssertionError for pytest, a TimeoutError for tools)."""
+
+
+class _Deadline:
+    """The bookkeeping both waits share: the deadline, the last error, the failure message."""
+
+    def __init__(self, timeout: float, what: str) -> None:
+        self.timeout, self.what = timeout, what
+        self.end = time.monotonic() + timeout
+        self.last: Exception | None = None
+
+    def over(self, reason: str | None = None) -> None:
+        """Raise WaitTimeout when `reason` is given or the deadline has passed."""
+        if reason or time.monotonic() >= self.end:
+            label = f" waiting for {self.what}" if self.what else ""
+            why = reason or f"timed out after {self.timeout:.0f}s"
+            detail = f": {self.last}" if self.last is not None else ""
+            raise WaitTimeout(f"{why}{label}{detail}") from None
 
 
 def wait_until(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.25, what: str = "",
@@ -27,23 +46,35 @@ def wait_until(check: Callable[[], T], timeout: float = 20.0, interval: float = 
     while a server starts) is called again; on timeout the last error is part of the message.
     `give_up` (e.g. "the process exited") stops the wait early with the reason it returns.
     """
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
+    deadline = _Deadline(timeout, what)
     while True:
         try:
             value = check()
             if value:
                 return value
-            last = None
+            deadline.last = None
         except Exception as exc:  # noqa: BLE001 - polling something that is not there yet
-            last = exc
-        reason = give_up() if give_up is not None else None
-        if reason or time.monotonic() >= deadline:
-            label = f" waiting for {what}" if what else ""
-            why = reason or f"timed out after {timeout:.0f}s"
-            detail = f": {last}" if last is not None else ""
-            raise WaitTimeout(f"{why}{label}{detail}") from None
+            deadline.last = exc
+        deadline.over(give_up() if give_up is not None else None)
         time.sleep(interval)
+
+
+async def wait_until_async(check: Callable[[], T | Awaitable[T]], timeout: float = 20.0, interval: float = 0.1,
+                           what: str = "") -> T:
+    """wait_until for async tests: `check` may return an awaitable (e.g. a database query)."""
+    deadline = _Deadline(timeout, what)
+    while True:
+        try:
+            value = check()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
+            deadline.last = None
+        except Exception as exc:  # noqa: BLE001 - as in wait_until
+            deadline.last = exc
+        deadline.over()
+        await asyncio.sleep(interval)
 
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:

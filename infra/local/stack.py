@@ -137,7 +137,7 @@ class Stack:
         services = [*app, backend_service(p, self.backend_env), *monitoring]
         if self.with_monitoring:
             am_config = monitoring_config.render_alertmanager(self.data_dir, p, self.profile)
-            prom_config = monitoring_config.render_prometheus(self.data_dir, p, self.profile, self.with_frontend)
+            prom_config = monitoring_config.render_prometheus(self.data_dir, p, self.profile)
             services += [alertmanager_service(p, am_config, self.data_dir / "alertmanager"),
                          prometheus_service(p, prom_config, self.data_dir / "prometheus", self.profile.resend_delay)]
         if self.with_frontend:

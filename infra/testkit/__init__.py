@@ -1,7 +1,7 @@
 """The test kit every suite uses (backend/tests, monitoring/tests, e2e/, loadtests/).
 
 - polling with a deadline: `wait_until(check, timeout, interval, what)` (raises WaitTimeout,
-  an AssertionError and a TimeoutError);
+  an AssertionError and a TimeoutError); `wait_until_async` for async tests;
 - free loopback ports: `free_port()`, `free_ports(n)`;
 - process handles that stop by PID: `Process`, and `start_service(service, log_dir)` for one
   service of the stack (infra/local/services.py: `capture_service(ports)`, ...) started and
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.local.polling import WaitTimeout, wait_until
+from infra.local.polling import WaitTimeout, wait_until, wait_until_async
 from infra.local.processes import Process, free_port, free_ports
 from infra.local.services import Service
 from infra.testkit.clients import Alertmanager, Capture, Faults, Prometheus
 
 __all__ = ["Alertmanager", "Capture", "Faults", "Process", "Prometheus", "WaitTimeout", "free_port", "free_ports",
-           "start_service", "wait_until"]
+           "start_service", "wait_until", "wait_until_async"]
 
 
 def start_service(service: Service, log_dir: Path) -> Process:
