@@ -1,8 +1,8 @@
 """`make logs`: lnav reads the backend's own JSON lines, and SQL by request_id returns exactly one
 request's lines.
 
-The lines are produced in-process by the backend's real logging (app/core/logging.py) and its
-real request middleware (app/core/observability.py) around a tiny FastAPI app: access lines, an
+The lines are produced in-process by the backend's real logging (backend/app/core/logging.py) and its
+real request middleware (backend/app/core/request_middleware.py) around a tiny FastAPI app: access lines, an
 unhandled exception with its traceback, a handler's warning, stdlib lines -- no server needed.
 lnav runs headless (`-n`) with HOME pointed at a temporary folder.
 """
@@ -43,7 +43,7 @@ def _backend_lines() -> list[bytes]:
 
     from app.core import correlation
     from app.core.logging import configure_logging, get_logger, set_log_stream
-    from app.core.observability import ObservabilityMiddleware
+    from app.core.request_middleware import ObservabilityMiddleware
 
     handler_log = get_logger("northstar.test")
     app = FastAPI()
@@ -59,7 +59,7 @@ def _backend_lines() -> list[bytes]:
     async def boom() -> dict:
         raise RuntimeError("boom")
 
-    app.add_middleware(ObservabilityMiddleware, record_metrics=False)
+    app.add_middleware(ObservabilityMiddleware)
 
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)

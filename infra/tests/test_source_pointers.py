@@ -1,0 +1,35 @@
+"""Every repository path that code, a comment or a doc cites outside backend/ names a file that
+exists (backend/tests/test_source_pointers.py checks the backend with the same checker)."""
+
+from __future__ import annotations
+
+from infra.testkit.source_pointers import stale_pointers, tracked_files
+
+TREES = ("infra", "loadtests", "monitoring", "e2e", "frontend", "docs", "README.md", "Makefile", ".ci",
+         "docker-compose.yml")
+SKIPPED_FILES = ("package-lock.json",)
+# Paths that are not this repository's: another project's files, a container's, a test's temporary ones.
+NOT_OURS = {
+    ("docker-compose.yml", "./run.sh"),  # inside the spotlight container's working directory
+    ("infra/sentry/README.md", "src/sentry/incidents/serializers/alert_rule.py"),  # getsentry/sentry
+    ("monitoring/tests/test_generated.py", "grafana/dashboards/extra.json"),  # written by the test
+}
+
+
+def test_every_cited_path_exists():
+    files = [f for f in tracked_files(*TREES) if f.name not in SKIPPED_FILES]
+    stale = [s for s in stale_pointers(files) if (s.split(":")[0], s.split(": ", 1)[1]) not in NOT_OURS]
+    assert not stale, "pointers to files that do not exist:\n" + "\n".join(stale)
+
+
+def test_the_checker_finds_a_missing_file_and_accepts_real_ones(tmp_path):
+    (tmp_path / "backend" / "app" / "core").mkdir(parents=True)
+    (tmp_path / "backend" / "app" / "core" / "config.py").write_text("")
+    (tmp_path / "docs").mkdir()
+    source = tmp_path / "docs" / "guide.md"
+    source.write_text("see backend/app/core/config.py and [the readme](../README.md),\n"
+                      "not backend/app/core/gone.py; `python -m json.tool`, `python -m app.missing`;\n"
+                      "https://example.org/src/x/y.py and .data/logs/backend.log are not ours\n")
+    (tmp_path / "README.md").write_text("")
+    assert stale_pointers([source], root=tmp_path) == ["docs/guide.md:2: backend/app/core/gone.py",
+                                                       "docs/guide.md:2: python -m app.missing"]
