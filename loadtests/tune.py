@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus
 from loadtests import report

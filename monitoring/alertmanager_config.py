@@ -28,7 +28,6 @@ SECRET_FILES = {
     "pagerduty": "pagerduty_routing_key",
 }
 LOCAL_CAPTURE = "http://127.0.0.1:9911"
-PAGERDUTY_PRODUCTION_URL = "https://events.pagerduty.com/v2/enqueue"
 
 BUSINESS_HOURS = {
     "weekdays": ["monday:friday"],
