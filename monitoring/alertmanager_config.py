@@ -1,6 +1,6 @@
 """alertmanager.yml from one definition.
 
-Routing (the seed's "On-Call Rotation" and section 3 of the agreed design, ../shared/DESIGN.md):
+Routing (the seed's "On-Call Rotation" and section 3 of the agreed design, ../../shared/DESIGN.md):
 - NewErrorType                -> Slack #engineering (any time)
 - severity=critical           -> PagerDuty (page now) and Slack #alerts
 - severity=warning            -> Slack #alerts, only in business hours (time_intervals)

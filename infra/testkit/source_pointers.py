@@ -33,7 +33,10 @@ def tracked_files(*trees: str) -> list[Path]:
 def _exists(cited: str, source: Path, root: Path) -> bool | None:
     """True/False for a pointer into the repository; None when it points outside or at runtime data."""
     relative = source.relative_to(root)
-    bases = [root, source.parent, root / relative.parts[0]] if len(relative.parts) > 1 else [root]
+    if cited.startswith(("./", "../")):
+        bases = [source.parent]
+    else:
+        bases = [root, source.parent, root / relative.parts[0]] if len(relative.parts) > 1 else [root]
     for base in bases:
         target = (base / cited).resolve()
         if not target.is_relative_to(root):
