@@ -1,7 +1,8 @@
 """Stale pointers: paths in code, comments and docs that name no file of the repository.
 
 A pointer is a slash-separated path ending in a file name with an extension (`infra/local/stack.py`,
-`docs/contracts.md`, `../README.md`), or the module of a `python -m a.b` command. It is fine when
+`docs/contracts.md`, `../README.md`), the module of a `python -m a.b` command, or the target of a
+`make <target>` command (a target of the root Makefile). A path is fine when
 it names a file relative to the repository root, to the citing file's folder, or to the citing
 file's top-level folder (`app/core/config.py` cited inside backend/ means backend/app/core/config.py).
 Paths that leave the repository (`../shared/DESIGN.md`), runtime folders (`.data/`, `.next/`,
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXTENSIONS = "py|md|ts|tsx|mjs|cjs|js|json|yml|yaml|sh|tf|toml|ini|txt|cfg|css|svg|mako"
 PATH = re.compile(rf"(?<![\w/.:@~$<{{-])((?:\.\.?/)*(?:[\w.-]+/)+[\w-][\w.-]*\.(?:{EXTENSIONS}))(?![\w/-])")
 MODULE = re.compile(r"python3?\s+-m\s+([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+)")
+MAKE = re.compile(r"(?:^\s*|`)make ([a-z][\w-]*)")  # a command: in backticks or at a line's start
+MAKE_TARGET = re.compile(r"^([a-z][\w-]*):", re.MULTILINE)
 RUNTIME = (".data/", ".next/", "node_modules/", ".venv/", ".git/", "test-results/")
 
 
@@ -65,6 +68,8 @@ def _module_exists(module: str, root: Path) -> bool:
 
 def stale_pointers(files: Iterable[Path], root: Path = ROOT) -> list[str]:
     """`file:line: pointer` for every pointer in the files that names nothing in the repository."""
+    makefile = root / "Makefile"
+    targets = set(MAKE_TARGET.findall(makefile.read_text())) if makefile.is_file() else set()
     stale = []
     for source in files:
         try:
@@ -79,4 +84,8 @@ def stale_pointers(files: Iterable[Path], root: Path = ROOT) -> list[str]:
             for module in MODULE.findall(line):
                 if not _module_exists(module, root):
                     stale.append(f"{where}: python -m {module}")
+            if source.name != "Makefile":
+                for target in MAKE.findall(line):
+                    if target not in targets:
+                        stale.append(f"{where}: make {target}")
     return stale

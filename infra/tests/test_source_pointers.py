@@ -1,5 +1,5 @@
-"""Every repository path that code, a comment or a doc cites outside backend/ names a file that
-exists (backend/tests/test_source_pointers.py checks the backend with the same checker)."""
+"""Every repository path, `python -m` module and `make` target that code, a comment or a doc cites
+outside backend/ exists (backend/tests/test_source_pointers.py checks the backend with the same checker)."""
 
 from __future__ import annotations
 
@@ -23,14 +23,17 @@ def test_every_cited_path_exists():
     assert not stale, "pointers to files that do not exist:\n" + "\n".join(stale)
 
 
-def test_the_checker_finds_a_missing_file_and_accepts_real_ones(tmp_path):
+def test_the_checker_finds_missing_files_modules_and_make_targets(tmp_path):
     (tmp_path / "backend" / "app" / "core").mkdir(parents=True)
     (tmp_path / "backend" / "app" / "core" / "config.py").write_text("")
     (tmp_path / "docs").mkdir()
     source = tmp_path / "docs" / "guide.md"
     source.write_text("see backend/app/core/config.py and [the readme](../README.md),\n"
                       "not backend/app/core/gone.py; `python -m json.tool`, `python -m app.missing`;\n"
-                      "https://example.org/src/x/y.py and .data/logs/backend.log are not ours\n")
+                      "https://example.org/src/x/y.py and .data/logs/backend.log are not ours\n"
+                      "`make up` starts it, `make upp` does not exist; to make sense of it\n")
     (tmp_path / "README.md").write_text("")
+    (tmp_path / "Makefile").write_text("up: ## start\n\t@true\n")
     assert stale_pointers([source], root=tmp_path) == ["docs/guide.md:2: backend/app/core/gone.py",
-                                                       "docs/guide.md:2: python -m app.missing"]
+                                                       "docs/guide.md:2: python -m app.missing",
+                                                       "docs/guide.md:4: make upp"]
