@@ -3,7 +3,7 @@
 How we crash it without a special route in the product: the browser's localStorage throws when the
 app reads its signed-in hint (as storage does when a browser blocks it). The nav bar in the root
 layout reads that hint while rendering, so the error escapes every page-level boundary and
-`app/global-error.tsx` renders, reports to Sentry and shows the event ID as the "Reference".
+`frontend/app/global-error.tsx` renders, reports to Sentry and shows the event ID as the "Reference".
 The shared identity: that reference is the Sentry event ID in Spotlight, whose exception carries
 the marker we threw.
 """

@@ -46,7 +46,6 @@ def all_panels() -> list[Panel]:
 class FillResult:
     checked: list[str]
     empty: list[str]  # "dashboard / panel: which query is empty"
-    deferred: list[str]  # fault panels not checked (their scenario did not run)
 
     def failure(self) -> str | None:
         if not self.empty:
@@ -56,7 +55,7 @@ class FillResult:
 
 def check(query: Callable[[str, float | None], list], panels: list[Panel], at: float | None = None) -> FillResult:
     """Run each panel's queries (instant, at `at`); a panel is empty when any of its queries is."""
-    res = FillResult([], [], [])
+    res = FillResult([], [])
     for p in panels:
         res.checked.append(p.label)
         for expr in p.exprs:

@@ -7,7 +7,6 @@ import csv
 import os
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,6 @@ class LocustStats:
     requests: int = 0
     failures: int = 0
     rps: float = 0.0
-    p95_ms: float | None = None
     failures_by_name: dict[str, int] | None = None
 
 
@@ -35,7 +33,6 @@ class LocustProcess:
         self.max_run_time_s, self.csv_prefix, self.frontend_url = max_run_time_s, csv_prefix, frontend_url
         self.accounts_file = accounts_file
         self.proc: subprocess.Popen | None = None
-        self.started_at = 0.0
 
     def start(self) -> None:
         self.csv_prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +47,6 @@ class LocustProcess:
         log = open(self.csv_prefix.with_suffix(".log"), "wb")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        self.started_at = time.time()
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -82,8 +78,6 @@ class LocustProcess:
                     out.requests = int(row["Request Count"])
                     out.failures = int(row["Failure Count"])
                     out.rps = float(row["Requests/s"] or 0)
-                    p95 = row.get("95%")
-                    out.p95_ms = float(p95) if p95 not in (None, "", "N/A") else None
                 elif int(row.get("Failure Count") or 0):
                     out.failures_by_name[f"{row['Type']} {row['Name']}"] = int(row["Failure Count"])
         return out

@@ -1,5 +1,5 @@
 """Exactly-once check for business events: outbox rows in PostgreSQL against what the Mixpanel
-stand-in received (`$insert_id` is the outbox row's insert_id, see app/analytics/worker.py)."""
+stand-in received (`$insert_id` is the outbox row's insert_id, see backend/app/analytics/worker.py)."""
 
 from __future__ import annotations
 

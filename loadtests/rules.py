@@ -118,10 +118,6 @@ class AlertRule:
     def shortest_window(self) -> float:
         return min(self.windows) if self.windows else 0.0
 
-    @property
-    def longest_window(self) -> float:
-        return max(self.windows) if self.windows else 0.0
-
 
 @dataclass
 class RuleSet:

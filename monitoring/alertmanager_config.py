@@ -1,6 +1,6 @@
 """alertmanager.yml from one definition.
 
-Routing (seed "On-Call Rotation" + DESIGN.md section 3):
+Routing (the seed's "On-Call Rotation" and section 3 of the agreed design, ../../shared/DESIGN.md):
 - NewErrorType                -> Slack #engineering (any time)
 - severity=critical           -> PagerDuty (page now) and Slack #alerts
 - severity=warning            -> Slack #alerts, only in business hours (time_intervals)
@@ -28,7 +28,6 @@ SECRET_FILES = {
     "pagerduty": "pagerduty_routing_key",
 }
 LOCAL_CAPTURE = "http://127.0.0.1:9911"
-PAGERDUTY_PRODUCTION_URL = "https://events.pagerduty.com/v2/enqueue"
 
 BUSINESS_HOURS = {
     "weekdays": ["monday:friday"],

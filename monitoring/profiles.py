@@ -85,14 +85,6 @@ class Profile:
         value = production_seconds / self.scale
         return int(value) if float(value).is_integer() else value
 
-    @property
-    def scrape_seconds(self) -> float:
-        return parse_duration(self.scrape_interval)
-
-    @property
-    def evaluation_seconds(self) -> float:
-        return parse_duration(self.evaluation_interval)
-
 
 PRODUCTION = Profile(
     "production", 1, scrape_interval="15s", evaluation_interval="15s", scrape_timeout="10s", resend_delay="1m",

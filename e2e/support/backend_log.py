@@ -1,4 +1,4 @@
-"""The backend's JSON log (one access line per request, app/core/request_middleware.py), read from its file."""
+"""The backend's JSON log (one access line per request, backend/app/core/request_middleware.py), read from its file."""
 
 from __future__ import annotations
 

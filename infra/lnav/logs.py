@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 FORMAT_DIR = REPO / "infra" / "lnav"
 TABLE = "northstar_log"
 DEFAULT_LOG = REPO / ".data" / "logs" / "backend.log"
-# The backend accepts client request IDs of this shape only (app/core/correlation.py), so any
+# The backend accepts client request IDs of this shape only (backend/app/core/correlation.py), so any
 # real ID matches; anything else is refused before it reaches a SQL string.
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 COLUMNS = ("log_time", "log_level", "request_id", "trace_id", "method", "route", "status_code",

@@ -97,9 +97,6 @@ class Capture:
     def mixpanel_down(self, down: bool) -> None:
         self.http.put("/_control/mixpanel", json={"down": down}).raise_for_status()
 
-    def payments(self, delay_ms: int = 0, fail: bool = False) -> None:
-        self.http.put("/_control/payments", json={"delay_ms": delay_ms, "fail": fail}).raise_for_status()
-
 
 class Faults:
     """The backend's `/_faults` admin route (loopback only, FAULT_INJECTION_ENABLED=true)."""

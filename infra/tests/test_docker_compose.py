@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.local.services import PORTS, Ports
+from infra.local.services import PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

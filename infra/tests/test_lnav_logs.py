@@ -1,8 +1,8 @@
 """`make logs`: lnav reads the backend's own JSON lines, and SQL by request_id returns exactly one
 request's lines.
 
-The lines are produced in-process by the backend's real logging (app/core/logging.py) and its
-real request middleware (app/core/request_middleware.py) around a tiny FastAPI app: access lines, an
+The lines are produced in-process by the backend's real logging (backend/app/core/logging.py) and its
+real request middleware (backend/app/core/request_middleware.py) around a tiny FastAPI app: access lines, an
 unhandled exception with its traceback, a handler's warning, stdlib lines -- no server needed.
 lnav runs headless (`-n`) with HOME pointed at a temporary folder.
 """

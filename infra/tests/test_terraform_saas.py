@@ -271,7 +271,7 @@ def _count_threshold(alert_name: str) -> tuple[float, int]:
 
 def _routes(labels: dict[str, str], tmp_path: Path) -> set[tuple[str, str]]:
     """Where Alertmanager sends these labels: {("slack", "#alerts"), ("pagerduty", "")}, by amtool."""
-    config = alertmanager_config.build()
+    config = alertmanager_config.build(profile=PRODUCTION)
     path = tmp_path / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config))
     proc = subprocess.run(["amtool", "config", "routes", "test", f"--config.file={path}",
