@@ -133,6 +133,16 @@ def backend_deployment() -> dict:
     ], grace=PRESTOP_SECONDS + GRACEFUL_TIMEOUT + 10, uid=BACKEND_UID)
 
 
+def frontend_command() -> list[str]:
+    """The native `npx --no-install next start -H 127.0.0.1 -p 3000`, without npx (npm writes
+    its cache and logs under $HOME, which a read-only root filesystem refuses) and on 0.0.0.0."""
+    argv = FRONTEND.argv
+    assert argv[:3] == ["npx", "--no-install", "next"], argv
+    out = ["node_modules/.bin/next", *argv[3:]]
+    out[out.index("-H") + 1] = "0.0.0.0"
+    return out
+
+
 def frontend_deployment() -> dict:
     (port,) = FRONTEND.ports
     (ready_url,) = FRONTEND.ready_urls
@@ -140,11 +150,13 @@ def frontend_deployment() -> dict:
            {"name": "NEXT_TELEMETRY_DISABLED", "value": "1"},
            {"name": "BACKEND_URL", "value": f"http://backend:{BACKEND.ports[0]}"},
            {"name": "ENVIRONMENT", "value": "development"},
+           {"name": "HOME", "value": "/tmp"},  # the root filesystem is read-only
            {"name": "SENTRY_DSN", "valueFrom": {"secretKeyRef": {"name": BACKEND_SECRET, "key": "SENTRY_DSN",
                                                                   "optional": True}}}]
     container = {
         "name": "frontend",
         "image": FRONTEND_IMAGE,
+        "command": frontend_command(),
         "ports": [{"name": "http", "containerPort": port}],
         "env": env,
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},

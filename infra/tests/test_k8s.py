@@ -148,7 +148,9 @@ def test_frontend_ports_probes_and_env_agree_with_the_native_stack(rendered):
     assert frontend["readinessProbe"]["httpGet"] == {"path": ready_path, "port": ready_port}
     env = {e["name"]: e.get("value") for e in frontend["env"]}
     assert env["PORT"] == str(port) and env["BACKEND_URL"] == f"http://backend:{BACKEND.ports[0]}"
-    assert set(env) <= set(FRONTEND.env) | {"SENTRY_DSN", "ENVIRONMENT"}
+    assert set(env) <= set(FRONTEND.env) | {"SENTRY_DSN", "ENVIRONMENT", "HOME"}
+    assert frontend["command"][1:] == [a if a != "127.0.0.1" else "0.0.0.0" for a in FRONTEND.argv[3:]]
+    assert frontend["command"][frontend["command"].index("-p") + 1] == str(port)
     ingress = one(objects, "Ingress", "northstar")
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {"name": "frontend",
                                                                                      "port": {"number": port}}
