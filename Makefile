@@ -43,7 +43,7 @@ test: install ## run every test (backend, monitoring, frontend, e2e, short alert
 	@$(MAKE) --no-print-directory test-infra test-backend test-monitoring test-frontend test-e2e test-alerts-short
 	@echo "make test: all suites passed"
 
-test-infra: install ## the stack runner, capture server and docker-compose checks
+test-infra: install ## the stack runner, capture server, docker-compose and Kubernetes manifest checks
 	@$(PY) -m pytest -q infra/tests
 
 test-backend: install ## API, signals and resilience tests on real PostgreSQL/Redis, schemathesis
@@ -76,8 +76,9 @@ dashboards: ## draw the dashboards of the running stack (last MINUTES=15) as PNG
 	@$(PY) -m monitoring.dashboards.render --prometheus http://127.0.0.1:$${PROMETHEUS_PORT:-9090} \
 	  --minutes $${MINUTES:-15} --out .data/dashboards
 
-generate-monitoring: install ## regenerate alert rules, rule tests, Prometheus/Alertmanager configs, dashboards
+generate-monitoring: install ## regenerate alert rules, rule tests, Prometheus/Alertmanager configs, dashboards, k8s manifests
 	@$(PY) -m monitoring.generate
+	@$(PY) -m infra.k8s.generate
 
 bench: install ## throughput and p99, instrumented vs bare, side by side
 	@cd backend && ../$(PY) -m bench.run --duration 3 --rounds 5

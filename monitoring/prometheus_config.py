@@ -27,6 +27,8 @@ JOBS = [
     Job("prometheus", "prometheus"),
     Job("alertmanager", "alertmanager"),
     Job("cadvisor", "cadvisor"),
+    Job("postgres-exporter", "postgres"),
+    Job("redis-exporter", "redis"),
 ]
 JOBS_BY_NAME = {j.name: j for j in JOBS}
 
@@ -48,6 +50,8 @@ DOCKER_TARGETS = {
     "prometheus": "localhost:9090",
     "alertmanager": "alertmanager:9093",
     "cadvisor": "cadvisor:8080",
+    "postgres-exporter": "postgres-exporter:9187",
+    "redis-exporter": "redis-exporter:9121",
 }
 DOCKER_ALERTMANAGER = "alertmanager:9093"
 

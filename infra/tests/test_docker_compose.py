@@ -1,6 +1,7 @@
 """docker-compose.yml parses (Debian's docker-compose) and stays consistent with the native stack."""
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -75,3 +76,55 @@ def test_grafana_has_no_default_password():
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in result.stderr
+
+
+def test_exporters_and_exemplar_storage(compose):
+    from monitoring.prometheus_config import DOCKER_TARGETS
+
+    services = compose["services"]
+    images = {"postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter",
+              "redis-exporter": "oliver006/redis_exporter"}
+    for name, image in images.items():
+        assert services[name]["image"].split(":")[0] == image
+        host = DOCKER_TARGETS[name].split(":")[0]
+        assert host == name, f"Prometheus scrapes {DOCKER_TARGETS[name]}, not the compose service {name}"
+    assert "postgres:5432" in services["postgres-exporter"]["environment"]["DATA_SOURCE_NAME"]
+    assert services["redis-exporter"]["environment"]["REDIS_ADDR"] == "redis://redis:6379"
+    assert "--enable-feature=exemplar-storage" in services["prometheus"]["command"]
+
+
+def test_every_compose_scrape_target_is_a_compose_service(compose):
+    from monitoring.prometheus_config import DOCKER_TARGETS
+
+    for job, target in DOCKER_TARGETS.items():
+        host = target.split(":")[0]
+        assert host == "localhost" or host in compose["services"], f"{job} scrapes {target}: no such service"
+
+
+# Grafana's provisioning expands $VAR and ${VAR} only: a shell default such as ${VAR:-x} or
+# ${VAR-x} reaches Grafana literally (a datasource URL of "${PROMETHEUS_URL:-http://...}").
+SHELL_EXPANSION = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=?+])")
+
+
+def shell_expansions(text: str) -> list[str]:
+    return [m.group(0) for m in SHELL_EXPANSION.finditer(text)]
+
+
+def test_shell_expansion_scan_catches_defaults():
+    assert shell_expansions("url: ${PROMETHEUS_URL:-http://prometheus:9090}") == ["${PROMETHEUS_URL:-"]
+    assert shell_expansions("url: ${PROMETHEUS_URL-http://x}\npw: ${A:?}") == ["${PROMETHEUS_URL-", "${A:?"]
+    assert shell_expansions("url: ${PROMETHEUS_URL}\nuser: $USER") == []
+
+
+def test_grafana_provisioning_uses_only_expansions_grafana_knows(compose):
+    provisioning = ROOT / "monitoring/grafana/provisioning"
+    files = sorted(p for p in provisioning.rglob("*") if p.is_file())
+    assert files
+    env = compose["services"]["grafana"].get("environment", {})
+    for path in files:
+        text = path.read_text()
+        assert not shell_expansions(text), f"{path.relative_to(ROOT)}: {shell_expansions(text)}"
+        values = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+        for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", values):
+            name = var[0] or var[1]
+            assert name in env, f"{path.relative_to(ROOT)} reads ${name}, which the grafana service does not set"
