@@ -36,7 +36,7 @@ PORTS = Ports()  # the contract ports (docs/contracts.md)
 BACKEND = backend_service(PORTS, {})
 FRONTEND = frontend_service(PORTS)
 
-# Backend settings from the team's Secret (app/core/config.py names); optional ones may be absent.
+# Backend settings from the team's Secret (backend/app/core/config.py names); optional ones may be absent.
 SECRET_ENV = {"DATABASE_URL": False, "REDIS_URL": False, "SENTRY_DSN": True, "MIXPANEL_TOKEN": True}
 
 
