@@ -3,8 +3,9 @@
 A pointer is a slash-separated path ending in a file name with an extension (`infra/local/stack.py`,
 `docs/contracts.md`, `../README.md`), the module of a `python -m a.b` command, or the target of a
 `make <target>` command (a target of the root Makefile). A path is fine when
-it names a file relative to the repository root, to the citing file's folder, or to the citing
-file's top-level folder (`app/core/config.py` cited inside backend/ means backend/app/core/config.py).
+it names a file relative to the repository root, to an app's folder (backend/, frontend/: their
+code calls `app/core/config.py` what the repository calls backend/app/core/config.py), to the citing
+file's folder or to the citing file's top-level folder (`tests/test_rules.py` inside loadtests/).
 Paths that leave the repository (`../shared/DESIGN.md`), runtime folders (`.data/`, `.next/`,
 `node_modules/`, `.venv/`) and URLs are not checked. No maintained linter checks prose for paths
 (lychee and markdown-link-check check links only), hence this module.
@@ -24,6 +25,7 @@ PATH = re.compile(rf"(?<![\w/.:@~$<{{-])((?:\.\.?/)*(?:[\w.-]+/)+[\w-][\w.-]*\.(
 MODULE = re.compile(r"python3?\s+-m\s+([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+)")
 MAKE = re.compile(r"(?:^\s*|`)make ([a-z][\w-]*)")  # a command: in backticks or at a line's start
 MAKE_TARGET = re.compile(r"^([a-z][\w-]*):", re.MULTILINE)
+APP_ROOTS = ("backend", "frontend")  # the apps name their own files from here: app/core/config.py
 RUNTIME = (".data/", ".next/", "node_modules/", ".venv/", ".git/", "test-results/")
 
 
@@ -39,7 +41,9 @@ def _exists(cited: str, source: Path, root: Path) -> bool | None:
     if cited.startswith(("./", "../")):
         bases = [source.parent]
     else:
-        bases = [root, source.parent, root / relative.parts[0]] if len(relative.parts) > 1 else [root]
+        bases = [root, *(root / app for app in APP_ROOTS), source.parent]
+        if len(relative.parts) > 1:
+            bases.append(root / relative.parts[0])
     for base in bases:
         target = (base / cited).resolve()
         if not target.is_relative_to(root):
