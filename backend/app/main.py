@@ -8,7 +8,9 @@ from fastapi import FastAPI
 
 from app.billing.routes import router as billing_router
 from app.core.body_limit import BodySizeLimitMiddleware
+from app.core.client_address import TrustedProxyMiddleware
 from app.core.config import Settings, get_settings
+from app.core.csrf import CSRFMiddleware
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.rate_limit import RateLimiter
@@ -48,7 +50,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     telemetry.setup_process(settings)  # logging + Sentry before the app exists
-    app = FastAPI(title="Northstar API", version=settings.GIT_SHA, lifespan=lifespan)
+    docs = settings.api_docs_enabled  # off in production unless API_DOCS_ENABLED (SECURITY.md)
+    app = FastAPI(title="Northstar API", version=settings.GIT_SHA, lifespan=lifespan,
+                  openapi_url="/openapi.json" if docs else None, docs_url="/docs" if docs else None,
+                  redoc_url="/redoc" if docs else None)
     app.state.settings = settings
 
     install_error_handlers(app)
@@ -58,6 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: the body limit runs before anything reads the body.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
-    # Health/RUM routes, fault injection (if enabled) and the observability middleware, outermost.
+    # Cross-origin state changes refused before the body is read (headers only).
+    app.add_middleware(CSRFMiddleware, trusted_origins=settings.CSRF_TRUSTED_ORIGINS)
+    # Health/RUM routes, fault injection (if enabled) and the observability middleware.
     telemetry.instrument_app(app, settings)
+    # Outermost: the client address every layer below sees (rate limit, Sentry sampling, /_faults).
+    app.add_middleware(TrustedProxyMiddleware, proxies=settings.TRUSTED_PROXY_ADDRESSES,
+                       secret=settings.TRUSTED_PROXY_SECRET.get_secret_value())
     return app

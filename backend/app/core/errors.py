@@ -90,9 +90,10 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    from app.core import db_unavailable
+    from app.core import db_unavailable, http_exceptions
 
     app.add_exception_handler(AppError, app_error_handler)
+    http_exceptions.install(app)  # 405 Allow and non-UTF-8 bodies as the OpenAPI schema says
     db_unavailable.install(app)  # PostgreSQL down / pool exhausted: 503 + Retry-After
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)
