@@ -32,7 +32,9 @@ timeout = 30
 keepalive = 5
 accesslog = None
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-forwarded_allow_ips = "127.0.0.1"
+# No server-level X-Forwarded-For handling: the app trusts exactly one proxy hop, by address and
+# shared secret (app/core/client_address.py, TRUSTED_PROXY_*).
+forwarded_allow_ips = ""
 proc_name = "northstar-api"
 # gunicorn 27's control socket lives in $HOME and would clash between several instances (tests).
 control_socket_disable = True

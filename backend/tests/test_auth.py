@@ -23,7 +23,7 @@ async def test_signup_creates_user_workspace_session_and_event(client, db):
 
 
 async def test_signup_sets_httponly_cookie_that_authenticates(client, db):
-    response = await client.post("/api/auth/signup", json={"email": "c@example.com", "password": "password1", "name": "C"})
+    response = await client.post("/api/auth/signup", json={"email": "c@example.com", "password": "unusual-pass-9", "name": "C"})
     cookie = response.headers["set-cookie"]
     assert "ns_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     me = await client.get("/api/me")  # the client keeps the cookie
@@ -92,13 +92,13 @@ async def test_protected_endpoints_need_a_valid_token(client, db, headers):
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"email": "not-an-email", "password": "password1", "name": "A"}, "email"),
+        ({"email": "not-an-email", "password": "unusual-pass-9", "name": "A"}, "email"),
         ({"email": "a@example.com", "password": "short", "name": "A"}, "password"),
         ({"email": "a@example.com", "password": "p" * 129, "name": "A"}, "password"),
-        ({"email": "a@example.com", "password": "password1", "name": ""}, "name"),
-        ({"email": "a@example.com", "password": "password1", "name": "n" * 101}, "name"),
-        ({"email": "a@example.com", "password": "password1", "name": "nul\x00byte"}, "name"),
-        ({"email": "a@example.com", "password": "password1"}, "name"),
+        ({"email": "a@example.com", "password": "unusual-pass-9", "name": ""}, "name"),
+        ({"email": "a@example.com", "password": "unusual-pass-9", "name": "n" * 101}, "name"),
+        ({"email": "a@example.com", "password": "unusual-pass-9", "name": "nul\x00byte"}, "name"),
+        ({"email": "a@example.com", "password": "unusual-pass-9"}, "name"),
         ({"email": "a@example.com", "password": 12345678, "name": "A"}, "password"),
     ],
 )
@@ -121,7 +121,7 @@ async def test_malformed_json_is_422_not_500(client, db):
 
 
 async def test_lone_surrogate_in_text_is_422(client, db):
-    body = b'{"email": "s@example.com", "password": "password1", "name": "bad \\ud800 name"}'
+    body = b'{"email": "s@example.com", "password": "unusual-pass-9", "name": "bad \\ud800 name"}'
     response = await client.post("/api/auth/signup", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert sum((await table_counts(db)).values()) == 0

@@ -6,7 +6,7 @@ from tests.conftest import bearer, signup
 
 
 async def test_concurrent_signups_for_one_email_give_one_user_and_409s(client, db):
-    payload = {"email": "race@example.com", "password": "password1", "name": "Race"}
+    payload = {"email": "race@example.com", "password": "race-password-7", "name": "Race"}
     responses = await asyncio.gather(*(client.post("/api/auth/signup", json=payload) for _ in range(4)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 409, 409, 409]

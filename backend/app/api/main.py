@@ -28,8 +28,10 @@ from app.api.health import router as health_router
 from app.billing.routes import router as billing_router
 from app.core import db_unavailable, metrics, readiness
 from app.core.body_limit import BodySizeLimitMiddleware
+from app.core.client_address import TrustedProxyMiddleware
 from app.core.config import Settings
 from app.core.correlation import forward_request_id
+from app.core.csrf import CSRFMiddleware
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -67,7 +69,10 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
         async with _resources(app, settings, observability):
             yield
 
-    app = FastAPI(title="Northstar API", version=settings.GIT_SHA, lifespan=lifespan)
+    docs = settings.api_docs_enabled  # off in production unless API_DOCS_ENABLED (SECURITY.md)
+    app = FastAPI(title="Northstar API", version=settings.GIT_SHA, lifespan=lifespan,
+                  openapi_url="/openapi.json" if docs else None, docs_url="/docs" if docs else None,
+                  redoc_url="/redoc" if docs else None)
     app.state.settings = settings
 
     install_error_handlers(app)
@@ -76,13 +81,18 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
         app.include_router(router)
 
     # Each add_middleware wraps the ones before it: the body limit runs before anything reads the
-    # body, fault injection (if enabled) outside it, the request middleware outermost.
+    # body, the CSRF check (headers only) before it, fault injection (if enabled) outside them, the
+    # request middleware outside that, and the trusted-proxy address outermost, so every layer sees
+    # the client address our proxy saw (rate limit, Sentry sampling, /_faults' loopback check).
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(CSRFMiddleware, trusted_origins=settings.CSRF_TRUSTED_ORIGINS)
     if settings.FAULT_INJECTION_ENABLED:
         faults.install(app, settings.FAULT_STATE_FILE)  # /_faults and the request-fault middleware
     if observability:
         metrics.set_app_info(settings.GIT_SHA, settings.ENVIRONMENT)
         app.add_middleware(ObservabilityMiddleware, traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE)
+    app.add_middleware(TrustedProxyMiddleware, proxies=settings.TRUSTED_PROXY_ADDRESSES,
+                       secret=settings.TRUSTED_PROXY_SECRET.get_secret_value())
     return app
 
 

@@ -1,8 +1,13 @@
 """Settings from the environment (names as in docs/contracts.md, no prefix)."""
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list setting given in the environment as "a,b,c" (JSON lists are accepted too).
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -65,6 +70,50 @@ class Settings(BaseSettings):
     SESSION_CACHE_SECONDS: int = 30
     PROJECT_CACHE_SECONDS: int = 300
     COOKIE_SECURE: bool = False
+
+    # --- security (SECURITY.md) ---
+    # The one proxy hop whose X-Forwarded-For is believed (app/core/client_address.py): its peer
+    # address must be one of these networks AND it must send TRUSTED_PROXY_SECRET in
+    # X-Northstar-Proxy-Secret. Empty secret: no proxy is trusted, the TCP peer is the client.
+    TRUSTED_PROXY_ADDRESSES: Annotated[list[IPvAnyNetwork], NoDecode] = ["127.0.0.1/32", "::1/128"]  # type: ignore[assignment]
+    TRUSTED_PROXY_SECRET: SecretStr = SecretStr("")
+    # Origins whose cookie-authenticated state-changing requests are accepted (app/core/csrf.py),
+    # besides browser requests marked Sec-Fetch-Site: same-origin.
+    CSRF_TRUSTED_ORIGINS: CommaList = ["http://127.0.0.1:3000", "http://localhost:3000"]
+    # /docs, /redoc and /openapi.json; None = on everywhere except ENVIRONMENT=production.
+    API_DOCS_ENABLED: bool | None = None
+
+    @field_validator("TRUSTED_PROXY_ADDRESSES", "CSRF_TRUSTED_ORIGINS", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                import json
+
+                return json.loads(stripped)
+            return [part.strip() for part in stripped.split(",") if part.strip()]
+        return value
+
+    @field_validator("CSRF_TRUSTED_ORIGINS")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        from urllib.parse import urlsplit
+
+        out = []
+        for origin in value:
+            parts = urlsplit(origin.strip().lower())
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+                    or parts.query or parts.fragment:
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+            out.append(f"{parts.scheme}://{parts.netloc}")
+        return out
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        if self.API_DOCS_ENABLED is not None:
+            return self.API_DOCS_ENABLED
+        return self.ENVIRONMENT != "production"
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.core import http_exceptions
 from app.core.correlation import request_id_of
 
 
@@ -85,5 +86,6 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
+    http_exceptions.install(app)  # 405 Allow and non-UTF-8 bodies as the OpenAPI schema says
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

@@ -15,8 +15,16 @@
   what EventScrubber cannot do: e-mail addresses and bearer tokens removed by pattern from every
   string (messages, exception values, breadcrumbs), the request ID tag and the user ID (never the
   e-mail) from app/core/correlation.py.
+- The request of an event (sampled requests only; errors of unsampled ones carry method and path)
+  keeps an allowlist of headers (REQUEST_HEADER_ALLOWLIST), `baggage` reduced to Sentry's own
+  `sentry-*` items, and the query string and Referer with the value of every denylisted key (the
+  same denylist as bodies) filtered and e-mails removed. sentry-sdk's `data_collection` option
+  offers header/query allowlists too, but setting it switches the event_scrubber off
+  (client._get_options), so the same is done here in before_send.
 - `traces_sampler` never samples /health, /ready, /metrics or the RUM beacon; otherwise it follows
-  an upstream decision (the browser's) or SENTRY_TRACES_SAMPLE_RATE.
+  the upstream decision in `sentry-trace` only for requests from our own web app (through the
+  trusted proxy, app/core/client_address.py), else SENTRY_TRACES_SAMPLE_RATE: a client cannot
+  force its requests to be traced. Third-party `baggage` items never enter the trace.
 - Without SENTRY_DSN events go to a Spotlight sidecar. We do not use the SDK's `spotlight=` option
   for that: in DSN-less mode (sentry-sdk 2.75, client._init_impl) it forces send_default_pii=True
   and samples 100% of errors, traces and profiles, and posts each envelope synchronously on the
@@ -29,6 +37,7 @@ from __future__ import annotations
 import logging
 import random
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import sentry_sdk
 import urllib3
@@ -45,6 +54,7 @@ from sentry_sdk.transport import Transport
 from sentry_sdk.worker import BackgroundWorker
 
 from app.core import correlation
+from app.core.client_address import VIA_TRUSTED_PROXY
 from app.core.config import Settings
 from app.core.logging import scrub_text
 
@@ -79,9 +89,94 @@ class SpotlightTransport(Transport):
         self._worker.kill()
 
 
+DENYLIST = list(dict.fromkeys([*DEFAULT_DENYLIST, *EXTRA_DENYLIST]))
+_DENIED_KEYS = frozenset(k.lower() for k in [*DENYLIST, *DEFAULT_PII_DENYLIST])
+FILTERED = "[Filtered]"
+
+# The only request headers an event may carry (anything else, e.g. X-Auth-Token or a custom
+# header, is dropped with its name). Referer and baggage are scrubbed, see scrub_request.
+REQUEST_HEADER_ALLOWLIST = frozenset({
+    "accept", "accept-encoding", "accept-language", "content-length", "content-type", "host", "origin",
+    "referer", "user-agent", "x-request-id", "sentry-trace", "baggage",
+    "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site",
+})
+# scope["state"] key: the raw query string of a traced request (sentry-sdk records it URL-decoded,
+# which cannot be split into pairs reliably).
+_RAW_QUERY_KEY = "northstar.raw_query"
+
+
 def make_event_scrubber() -> EventScrubber:
-    denylist = list(dict.fromkeys([*DEFAULT_DENYLIST, *EXTRA_DENYLIST]))
-    return EventScrubber(denylist=denylist, recursive=True, pii_denylist=list(DEFAULT_PII_DENYLIST))
+    return EventScrubber(denylist=DENYLIST, recursive=True, pii_denylist=list(DEFAULT_PII_DENYLIST))
+
+
+def scrub_query(query: str) -> str:
+    """The value of every denylisted key filtered, e-mails removed from the others."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return "&".join(
+        f"{quote(scrub_text(k), safe='')}="
+        + (FILTERED if k.strip().lower() in _DENIED_KEYS else quote(scrub_text(v), safe="[]@"))
+        for k, v in pairs
+    )
+
+
+def scrub_url(url: str) -> str:
+    """A URL (Referer, span/breadcrumb URL) with its query scrubbed and its fragment dropped."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return FILTERED
+    query = scrub_query(parts.query) if parts.query else ""
+    return scrub_text(urlunsplit((parts.scheme, parts.netloc, parts.path, query, "")))
+
+
+def sentry_baggage(value: str, *, keep_decision: bool = True) -> str:
+    """Only Sentry's own baggage items; without the upstream sampling decision if not keep_decision."""
+    items = []
+    for item in value.split(","):
+        key = item.split("=", 1)[0].strip()
+        if not key.startswith("sentry-"):
+            continue
+        if not keep_decision and key in ("sentry-sampled", "sentry-sample_rand", "sentry-sample_rate"):
+            continue
+        items.append(item.strip())
+    return ",".join(items)
+
+
+def scrub_request(request: dict[str, Any]) -> None:
+    headers = request.get("headers")
+    if isinstance(headers, dict):
+        kept: dict[str, Any] = {}
+        for name, value in headers.items():
+            lowered = name.lower() if isinstance(name, str) else ""
+            if lowered not in REQUEST_HEADER_ALLOWLIST or not isinstance(value, str):
+                continue
+            if lowered == "referer":
+                value = scrub_url(value)
+            elif lowered == "baggage":
+                value = sentry_baggage(value)
+                if not value:
+                    continue
+            kept[name] = value
+        request["headers"] = kept
+    if request.get("query_string"):
+        ctx = correlation.current()
+        raw = ctx.state.get(_RAW_QUERY_KEY) if ctx is not None else None
+        query = raw.decode("latin-1") if isinstance(raw, bytes) else str(request["query_string"])
+        request["query_string"] = scrub_query(query)
+    if isinstance(request.get("url"), str):
+        request["url"] = scrub_url(request["url"])
+    for key in ("cookies", "data", "env"):
+        request.pop(key, None)
+
+
+def _scrub_urls_in(data: Any) -> None:
+    """Span and breadcrumb data of outgoing HTTP calls (httpx integration): url and http.query."""
+    if not isinstance(data, dict):
+        return
+    if isinstance(data.get("url"), str):
+        data["url"] = scrub_url(data["url"])
+    if isinstance(data.get("http.query"), str):
+        data["http.query"] = scrub_query(data["http.query"])
 
 
 def _scrub_strings(value: Any) -> Any:
@@ -108,6 +203,15 @@ def _tag_and_scrub(event: dict[str, Any]) -> dict[str, Any]:
     if isinstance(user, dict):
         # Only the opaque ID may identify a user.
         event["user"] = {"id": user["id"]} if "id" in user else {}
+    if isinstance(event.get("request"), dict):
+        scrub_request(event["request"])
+    breadcrumbs = event.get("breadcrumbs")
+    for crumb in breadcrumbs.get("values", []) if isinstance(breadcrumbs, dict) else breadcrumbs or []:
+        if isinstance(crumb, dict):
+            _scrub_urls_in(crumb.get("data"))
+    for span in event.get("spans") or []:
+        if isinstance(span, dict):
+            _scrub_urls_in(span.get("data"))
     for key in ("message", "logentry", "exception", "breadcrumbs", "extra", "tags", "request", "contexts"):
         if key in event:
             event[key] = _scrub_strings(event[key])
@@ -143,32 +247,59 @@ def make_traces_sampler(rate: float):  # noqa: ANN201
 
 class RequestSampler:
     """The per-request tracing decision, taken before any Sentry machinery runs: never for
-    health/metrics/RUM paths, the upstream decision when the browser sent `sentry-trace`,
-    else SENTRY_TRACES_SAMPLE_RATE."""
+    health/metrics/RUM paths; the upstream decision in `sentry-trace` when the request came
+    through our trusted proxy (the browser running our web app decided); else
+    SENTRY_TRACES_SAMPLE_RATE.
+
+    It also cleans the incoming trace headers in the scope, for everything after it (the trace
+    continued by the observability middleware and SentryAsgiMiddleware, the event's headers):
+    `baggage` keeps only `sentry-*` items, and from any other caller `sentry-trace` keeps the
+    trace and span IDs but loses its sampled flag (and baggage its sampling items). The trace ID is
+    still continued, so an API client's errors can be found by its trace."""
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
 
     def __call__(self, scope: dict[str, Any]) -> tuple[bool, str | None]:
         """(traced, upstream trace id)"""
+        trusted = bool(scope.get(VIA_TRUSTED_PROXY))
         upstream: bytes | None = None
+        has_baggage = False
         for name, value in scope["headers"]:
             if name == b"sentry-trace":
                 upstream = value
-                break
+            elif name == b"baggage":
+                has_baggage = True
         trace_id = None
         decision: bool | None = None
         if upstream is not None:
             parts = upstream.split(b"-")
             if len(parts[0]) == 32:
                 trace_id = parts[0].decode("ascii", "replace")
-            if len(parts) >= 3:
+            if len(parts) >= 3 and trusted:
                 decision = parts[2] == b"1"
+        if has_baggage or (upstream is not None and not trusted):
+            scope["headers"] = _clean_trace_headers(scope["headers"], trusted)
         if scope["path"] in UNSAMPLED_PATHS or self.rate <= 0 and decision is None:
             return False, trace_id
         if decision is None:
             decision = random.random() < self.rate
+        if decision and scope.get("query_string"):
+            scope.setdefault("state", {})[_RAW_QUERY_KEY] = scope["query_string"]
         return decision, trace_id
+
+
+def _clean_trace_headers(headers: list[tuple[bytes, bytes]], trusted: bool) -> list[tuple[bytes, bytes]]:
+    cleaned = []
+    for name, value in headers:
+        if name == b"baggage":
+            value = sentry_baggage(value.decode("latin-1"), keep_decision=trusted).encode("latin-1")
+            if not value:
+                continue
+        elif name == b"sentry-trace" and not trusted:
+            value = b"-".join(value.split(b"-")[:2])
+        cleaned.append((name, value))
+    return cleaned
 
 
 def build_options(settings: Settings, transport: Transport | None = None) -> dict[str, Any]:

@@ -1,19 +1,25 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.core.types import SafeStr
+from app.users.passwords import TrimmedName
+
+# A PATCH field that may be omitted but not sent as null: the schema says "string" (or "boolean"),
+# never null, and an explicit null is a 422 -- what the schema promises, the validation does.
+Omittable = SkipJsonSchema[None]
 
 
 class ProjectIn(BaseModel):
-    name: SafeStr(1, 200)
+    name: TrimmedName(200)
     description: SafeStr(0, 2000) | None = None
 
 
 class ProjectPatch(BaseModel):
-    name: SafeStr(1, 200) | None = None
-    description: SafeStr(0, 2000) | None = None
+    name: TrimmedName(200) | Omittable = Field(None, json_schema_extra=lambda s: s.pop("default", None))
+    description: SafeStr(0, 2000) | None = None  # null clears it
 
     @model_validator(mode="after")
     def name_not_null(self) -> "ProjectPatch":
@@ -40,12 +46,12 @@ class ProjectPage(BaseModel):
 
 
 class TaskIn(BaseModel):
-    title: SafeStr(1, 500)
+    title: TrimmedName(500)
 
 
 class TaskPatch(BaseModel):
-    title: SafeStr(1, 500) | None = None
-    done: bool | None = None
+    title: TrimmedName(500) | Omittable = Field(None, json_schema_extra=lambda s: s.pop("default", None))
+    done: StrictBool | Omittable = Field(None, json_schema_extra=lambda s: s.pop("default", None))
 
     @model_validator(mode="after")
     def not_null(self) -> "TaskPatch":

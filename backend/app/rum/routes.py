@@ -12,10 +12,10 @@ event: same distinct ID as the backend's events, same no-loss guarantee, no toke
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from app.analytics.events import track_event
 from app.core import metrics
@@ -40,19 +40,24 @@ def normalize_page(page: str) -> str:
     return "other"
 
 
-class VitalIn(BaseModel):
-    name: Literal["LCP", "CLS", "INP", "FCP", "TTFB"]
-    value: float = Field(ge=0)
+class _Vital(BaseModel):
     page: str = Field(min_length=1, max_length=200)
     rating: Literal["good", "needs-improvement", "poor"] | None = None
     id: str | None = Field(default=None, max_length=100)
 
-    @model_validator(mode="after")
-    def _bounded(self) -> VitalIn:
-        limit = MAX_CLS if self.name == "CLS" else MAX_MILLISECONDS
-        if self.value > limit:
-            raise ValueError(f"value out of range for {self.name} (0..{limit:g})")
-        return self
+
+# One model per unit, so that the schema states each bound (strict: a JSON boolean is no number).
+class TimingVital(_Vital):
+    name: Literal["LCP", "INP", "FCP", "TTFB"]
+    value: float = Field(ge=0, le=MAX_MILLISECONDS, strict=True, description="milliseconds")
+
+
+class LayoutShiftVital(_Vital):
+    name: Literal["CLS"]
+    value: float = Field(ge=0, le=MAX_CLS, strict=True, description="unitless")
+
+
+VitalIn = Annotated[TimingVital | LayoutShiftVital, Field(discriminator="name")]
 
 
 @router.post("/rum/vitals", status_code=status.HTTP_204_NO_CONTENT, responses={422: {"description": "Invalid"}})
@@ -67,7 +72,8 @@ class UiEventIn(BaseModel):
     page: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses={401: {"description": "Not authenticated"}})
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_class=Response,
+             responses={202: {"description": "Accepted (no body)"}, 401: {"description": "Not authenticated"}})
 async def record_ui_event(body: UiEventIn, principal: CurrentPrincipal, session: Session) -> Response:
     track_event(session, body.event, str(principal.user_id),
                 {"page": normalize_page(body.page), "source": "web", "workspace_id": str(principal.workspace_id)})

@@ -7,6 +7,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import correlation
+from app.core.client_address import rate_limit_key
 from app.core.db import get_session
 from app.core.errors import TooManyRequests, Unauthorized
 from app.users import service
@@ -41,11 +42,11 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 async def auth_rate_limit(request: Request) -> None:
     """RATE_LIMIT_AUTH_PER_MINUTE per client IP, signup and login counted together.
 
-    request.client is the peer, or the X-Forwarded-For client when uvicorn/gunicorn trust the
-    proxy (forwarded_allow_ips), which is how the Next.js proxy on 127.0.0.1 passes it on.
+    request.client is the TCP peer, or the address our trusted proxy saw
+    (app/core/client_address.py); IPv6 clients are counted per /64.
     """
     limit = request.app.state.settings.RATE_LIMIT_AUTH_PER_MINUTE
-    client = request.client.host if request.client else "unknown"
+    client = rate_limit_key(request.client.host) if request.client else "unknown"
     retry_after = await request.app.state.rate_limiter.hit("auth", client, limit)
     if retry_after is not None:
         correlation.mark_rate_limited("auth")

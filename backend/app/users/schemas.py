@@ -2,9 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from app.core.types import SafeStr
+from app.users.passwords import NewPassword, TrimmedName
 
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
 
@@ -12,8 +13,16 @@ Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
 class SignupIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     email: Email
-    password: SafeStr(8, 128)
-    name: SafeStr(1, 100)
+    password: NewPassword
+    name: TrimmedName(100)
+
+    @field_validator("password")
+    @classmethod
+    def _not_the_email(cls, password: str, info: ValidationInfo) -> str:
+        email = info.data.get("email")  # absent when the e-mail itself was invalid
+        if email and password.strip().lower() in (email, email.split("@", 1)[0]):
+            raise ValueError("must not be the e-mail address or a part of it")
+        return password
 
 
 class LoginIn(BaseModel):
