@@ -48,6 +48,15 @@ describe('setForwardedFor', () => {
     expect(headers).toEqual({ 'x-forwarded-for': '::1' });
   });
 
+  it('sends the proxy secret from the server environment and never the client\'s copy', () => {
+    const spoofed: Record<string, string | string[] | undefined> = { 'x-northstar-proxy-secret': 'guessed' };
+    setForwardedFor(spoofed, '127.0.0.1');
+    expect(spoofed).toEqual({ 'x-forwarded-for': '127.0.0.1' });
+    const headers: Record<string, string | string[] | undefined> = { 'x-northstar-proxy-secret': 'guessed' };
+    setForwardedFor(headers, '127.0.0.1', 's3cr3t');
+    expect(headers).toEqual({ 'x-forwarded-for': '127.0.0.1', 'x-northstar-proxy-secret': 's3cr3t' });
+  });
+
   it('drops the client\'s value even when the peer is unknown', () => {
     const headers: Record<string, string | string[] | undefined> = { 'x-forwarded-for': '6.6.6.6' };
     setForwardedFor(headers, undefined);

@@ -166,10 +166,14 @@ def backend_service(ports: Ports, env: dict[str, str]) -> Service:
                    cwd=BACKEND_DIR, timeout=60)
 
 
-def frontend_service(ports: Ports, frontend_dir: Path = FRONTEND_DIR) -> Service:
-    """Next.js `next start` of the build in `frontend_dir`/.next."""
+def frontend_service(ports: Ports, frontend_dir: Path = FRONTEND_DIR, proxy_secret: str = "") -> Service:
+    """Next.js `next start` of the build in `frontend_dir`/.next.
+
+    `proxy_secret` is the backend's TRUSTED_PROXY_SECRET: with it the frontend's proxy is the one
+    hop whose X-Forwarded-For the backend believes (SECURITY.md)."""
     env = {"PORT": str(ports.frontend), "HOSTNAME": HOST, "NEXT_TELEMETRY_DISABLED": "1",
-           "BACKEND_URL": ports.url("backend"), "SENTRY_SPOTLIGHT_URL": ports.url("spotlight", "/stream")}
+           "BACKEND_URL": ports.url("backend"), "SENTRY_SPOTLIGHT_URL": ports.url("spotlight", "/stream"),
+           "TRUSTED_PROXY_SECRET": proxy_secret}
     return Service("frontend", ["npx", "--no-install", "next", "start", "-H", HOST, "-p", str(ports.frontend)],
                    (ports.frontend,), (ports.url("frontend", "/"),), env=env, cwd=frontend_dir, timeout=60)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -141,7 +142,7 @@ class Stack:
             services += [alertmanager_service(p, am_config, self.data_dir / "alertmanager"),
                          prometheus_service(p, prom_config, self.data_dir / "prometheus", self.profile.resend_delay)]
         if self.with_frontend:
-            services.append(frontend_service(p, self.frontend_dir))
+            services.append(frontend_service(p, self.frontend_dir, self.backend_env["TRUSTED_PROXY_SECRET"]))
         started = [(svc, self.start(svc)) for svc in services]
         for svc, proc in started:
             self.wait_ready(svc, proc)
@@ -240,6 +241,10 @@ class Stack:
             "PROMETHEUS_MULTIPROC_DIR": str(self.data_dir / "metrics-multiproc"),
             "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2"),
             "RATE_LIMIT_AUTH_PER_MINUTE": env.get("RATE_LIMIT_AUTH_PER_MINUTE", "20"),
+            # The frontend's proxy is the one trusted hop: a fresh shared secret per `up`, never on disk
+            # in the repository; cookie-authenticated writes are accepted from its origin.
+            "TRUSTED_PROXY_SECRET": secrets.token_urlsafe(32),
+            "CSRF_TRUSTED_ORIGINS": f"{p.url('frontend')},http://localhost:{p.frontend}",
             **self.extra_backend_env,
         }
 

@@ -13,17 +13,27 @@ import type { IncomingMessage } from 'node:http';
 /** Client-supplied headers that name a client address; never passed on. */
 export const CLIENT_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded'] as const;
 
+/** The header that tells the backend this server is its trusted proxy (backend/app/core/client_address.py). */
+export const PROXY_SECRET_HEADER = 'x-northstar-proxy-secret';
+
 /** The peer address as the backend should see it ("::ffff:1.2.3.4" -> "1.2.3.4"). */
 export function peerAddress(remoteAddress: string | undefined): string | undefined {
   if (!remoteAddress) return undefined;
   return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice('::ffff:'.length) : remoteAddress;
 }
 
-/** Replace whatever the client sent with the one address this server saw. */
-export function setForwardedFor(headers: IncomingMessage['headers'], remoteAddress: string | undefined): void {
+/**
+ * Replace whatever the client sent with the one address this server saw, and prove to the backend
+ * that this server set it (`proxySecret`, the backend's TRUSTED_PROXY_SECRET; a client's copy of
+ * that header is dropped). Without a secret the backend believes no X-Forwarded-For at all.
+ */
+export function setForwardedFor(headers: IncomingMessage['headers'], remoteAddress: string | undefined,
+                                proxySecret = ''): void {
   for (const name of CLIENT_ADDRESS_HEADERS) delete headers[name];
+  delete headers[PROXY_SECRET_HEADER];
   const peer = peerAddress(remoteAddress);
   if (peer) headers['x-forwarded-for'] = peer;
+  if (peer && proxySecret) headers[PROXY_SECRET_HEADER] = proxySecret;
 }
 
 const INSTALLED = Symbol.for('northstar.frontend.forwardedFor');
@@ -35,6 +45,6 @@ export function installForwardedFor(): void {
   g[INSTALLED] = true;
   diagnosticsChannel.subscribe('http.server.request.start', (message) => {
     const { request } = message as { request: IncomingMessage };
-    setForwardedFor(request.headers, request.socket.remoteAddress);
+    setForwardedFor(request.headers, request.socket.remoteAddress, process.env.TRUSTED_PROXY_SECRET ?? '');
   });
 }
