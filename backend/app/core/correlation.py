@@ -38,7 +38,7 @@ class RequestContext:
     """The request-scoped values of one request. Mutable and shared by reference, so code running
     in a copied context (threadpool dependencies) sees and fills the same object."""
 
-    __slots__ = ("request_id", "caller", "rate_limited_scope", "route", "sampled_trace_id")
+    __slots__ = ("request_id", "caller", "rate_limited_scope", "route", "sampled_trace_id", "raw_query_string")
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
@@ -46,6 +46,9 @@ class RequestContext:
         self.rate_limited_scope: str | None = None  # set when a rate limit rejected the request
         self.route: str | None = None  # the matched route template, once known
         self.sampled_trace_id: str | None = None  # the trace ID when Sentry sampled the request
+        # the query string as received, kept for a sampled request so that Sentry's copy (decoded,
+        # not reliably split into pairs) is scrubbed from the original (app/core/sentry.py)
+        self.raw_query_string: bytes | None = None
 
     @property
     def user_id(self) -> str | None:

@@ -100,9 +100,6 @@ REQUEST_HEADER_ALLOWLIST = frozenset({
     "referer", "user-agent", "x-request-id", "sentry-trace", "baggage",
     "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site",
 })
-# scope["state"] key: the raw query string of a traced request (sentry-sdk records it URL-decoded,
-# which cannot be split into pairs reliably).
-_RAW_QUERY_KEY = "northstar.raw_query"
 
 
 def make_event_scrubber() -> EventScrubber:
@@ -160,7 +157,7 @@ def scrub_request(request: dict[str, Any]) -> None:
         request["headers"] = kept
     if request.get("query_string"):
         ctx = correlation.current()
-        raw = ctx.state.get(_RAW_QUERY_KEY) if ctx is not None else None
+        raw = ctx.raw_query_string if ctx is not None else None
         query = raw.decode("latin-1") if isinstance(raw, bytes) else str(request["query_string"])
         request["query_string"] = scrub_query(query)
     if isinstance(request.get("url"), str):
@@ -284,8 +281,9 @@ class RequestSampler:
             return False, trace_id
         if decision is None:
             decision = random.random() < self.rate
-        if decision and scope.get("query_string"):
-            scope.setdefault("state", {})[_RAW_QUERY_KEY] = scope["query_string"]
+        ctx = correlation.current()
+        if decision and ctx is not None and scope.get("query_string"):
+            ctx.raw_query_string = scope["query_string"]
         return decision, trace_id
 
 
