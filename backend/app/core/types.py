@@ -15,5 +15,10 @@ def _storable(value: str) -> str:
     return value
 
 
+# In the schema too, so that clients (and schemathesis) know a NUL is refused.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
 def SafeStr(min_length: int = 0, max_length: int | None = None):  # noqa: N802 - reads like a type
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_storable)]
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN),
+                     AfterValidator(_storable)]

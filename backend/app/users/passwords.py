@@ -29,7 +29,10 @@ _LIST = Path(__file__).with_name("common_passwords.txt")
 
 # "Has a character that is not whitespace", whitespace being exactly what str.isspace() / str.strip()
 # mean (all of Unicode White_Space plus U+001C..U+001F), so the schema and the trimming agree.
-NOT_BLANK_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# Anchored, and without NUL anywhere (app/core/types.py: PostgreSQL text cannot hold it), so that
+# the schema states both rules the validators apply.
+NOT_BLANK_PATTERN = (r"^[^\x00]*[^\x00\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+                     r"[^\x00]*$")
 
 
 @functools.cache
