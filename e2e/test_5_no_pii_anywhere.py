@@ -25,7 +25,7 @@ from loadtests.catalogue import fault_of
 from support import backend_log, faults, mixpanel
 from support.browser import BrowserJourney
 from support.canaries import CanaryRegistry, new_email, new_password
-from support.frontend_sentry import SAMPLE_EVERYTHING_SCRIPT, frontend_envelopes, sampled_trace_header
+from support.frontend_sentry import SAMPLE_EVERYTHING_SCRIPT, frontend_envelopes, is_frontend, sampled_trace_header
 from support.polling import eventually
 from support.spotlight import SpotlightCollector
 from support.stack import Stack, parse_env_file
@@ -135,10 +135,11 @@ def test_no_password_token_or_email_in_mixpanel_properties(exposed: PiiRun, cana
     assert not hits, _report(hits, "Mixpanel events")
 
 
-# --- query-string, Referer, custom-header and baggage canaries (the frontend's side) ------------
-# The frontend must drop or scrub them before its own sinks: its Sentry envelopes (Next.js server
-# and browser), its log and its metrics. They are kept out of the session's CanaryRegistry because
-# the backend's scrubbing of the same request parts is tested on the backend's side.
+# --- query-string, Referer, custom-header and baggage canaries ---------------------------------
+# Sent through the frontend with sampling forced. The frontend must drop or scrub them before its
+# own sinks (its Sentry envelopes, Next.js server and browser, its log and its metrics), and the
+# backend, which gets the proxied request with the browser's sampling decision, before every sink of
+# its own (its Sentry transaction, its log; Mixpanel). They have their own registry, searched below.
 
 @dataclass
 class FrontendCanaryRun:
@@ -202,3 +203,22 @@ def test_no_query_referer_header_or_baggage_canary_in_frontend_signals(frontend_
         haystacks["backend /metrics"] = httpx.get(backend_metrics, timeout=5).text
     hits = frontend_canaries.registry.hits(haystacks)
     assert not hits, _report(hits, "the frontend's signals")
+
+
+def test_no_query_referer_header_or_baggage_canary_in_backend_signals(frontend_canaries: FrontendCanaryRun,
+                                                                       stack: Stack, spotlight: SpotlightCollector) -> None:
+    trace_id = frontend_canaries.trace_id
+
+    def backend_transaction() -> list:
+        found = [e for e in spotlight.snapshot() if not is_frontend(e) and trace_id in e.raw]
+        assert found, f"positive control: no backend envelope of the canary trace {trace_id} yet"
+        return found
+
+    eventually(backend_transaction, timeout=30, what="the backend's transaction of the proxied canary request")
+    haystacks = {f"backend Spotlight envelope #{i}": env.raw
+                 for i, env in enumerate(e for e in spotlight.snapshot() if not is_frontend(e))}
+    haystacks[str(stack.backend_log_file)] = stack.backend_log_file.read_text(errors="replace")
+    haystacks["Mixpanel stand-in"] = httpx.get(f"{stack.capture_url}/api/captured", params={"kind": "mixpanel"},
+                                               timeout=5).text
+    hits = frontend_canaries.registry.hits(haystacks)
+    assert not hits, _report(hits, "the backend's signals")

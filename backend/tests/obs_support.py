@@ -24,7 +24,6 @@ from infra.testkit import Process, free_port, start_service, wait_until  # noqa:
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO = BACKEND_DIR.parent
-DATA = REPO / ".data"
 
 
 def http(method: str, url: str, body: Any = None, headers: dict | None = None, timeout: float = 5.0) -> tuple[int, dict, bytes]:
@@ -73,11 +72,13 @@ def start_redis() -> tuple[Process, str, int]:
 
 
 class ThrowawayPostgres:
-    """A PostgreSQL cluster of our own under .data/test-pg-*, so it can be restarted freely."""
+    """A PostgreSQL cluster of our own in the system's temporary folder, so it can be restarted freely.
+
+    Not under the checkout: as root we run PostgreSQL as the postgres user, who may not be allowed to
+    enter the folder a clone lives in (a `mktemp -d` folder is 0700)."""
 
     def __init__(self) -> None:
-        DATA.mkdir(exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix="test-pg-", dir=DATA))
+        self.dir = Path(tempfile.mkdtemp(prefix="northstar-test-pg-"))
         self.port = free_port()
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
