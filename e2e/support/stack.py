@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 
 from infra.local.stack import default_data_dir, read_env_file
+
+parse_env_file = read_env_file  # the name the journeys use
 REQUIRED = ("BACKEND_URL", "FRONTEND_URL", "PROMETHEUS_URL", "SPOTLIGHT_URL", "CAPTURE_URL", "BACKEND_LOG_FILE")
 
 

@@ -18,7 +18,9 @@ from PIL import Image
 from monitoring.dashboards.layout import parse_dashboard, resolve_dashboard, TimeRange
 from monitoring.dashboards.queries import load_dashboards
 from monitoring.dashboards.render import PALETTE, html_page, render_dashboards, run_query
-from monitoring.tests import live_stack as ls
+from infra.local.polling import http_ok
+from infra.testkit import Process, free_port, wait_until
+from infra.testkit.clients import Prometheus
 
 pytestmark = pytest.mark.live
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -29,19 +31,20 @@ BACKEND_ONLY = {"Requests per second by route", "Latency p50 / p95 / p99", "Conn
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
     work = tmp_path_factory.mktemp("prometheus")
-    port = ls.free_port()
+    port = free_port()
     config = work / "prometheus.yml"
     config.write_text("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
                       "scrape_configs:\n  - job_name: prometheus\n"
                       f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n")
-    proc = ls.Proc("prometheus", ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={work / 'tsdb'}",
-                                  f"--web.listen-address=127.0.0.1:{port}"], work)
+    proc = Process.start("prometheus", ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={work / 'tsdb'}",
+                                        f"--web.listen-address=127.0.0.1:{port}"], log=work / "prometheus.log")
     url = f"http://127.0.0.1:{port}"
     try:
-        ls.wait_for("prometheus", lambda: ls.http_status(f"{url}/-/ready") == 200, 30)
+        wait_until(lambda: http_ok(f"{url}/-/ready"), 30, what="prometheus ready")
         started = time.time()
         # $__rate_interval is 4 s at a 1 s scrape: ten scrapes give every rate() panel a line, not a dot.
-        ls.wait_for("ten scrapes", lambda: ls.prom_query(url, "count_over_time(up[1m]) >= 10"), 30)
+        prom = Prometheus(url)
+        wait_until(lambda: prom.query("count_over_time(up[1m]) >= 10"), 30, what="ten scrapes")
         yield url, started
     finally:
         proc.stop()
