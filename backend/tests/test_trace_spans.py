@@ -92,15 +92,19 @@ async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_span
     counts = [s for s in db_spans if s["description"].startswith(COUNT_STATEMENT)]
     assert len(counts) == N, [s["description"] for s in db_spans]
     assert len({s["description"] for s in counts}) == 1  # one parameterised statement, repeated: the N+1
-    assert any(s["description"].startswith("SELECT id FROM projects") for s in db_spans)
     root = listing["contexts"]["trace"]["span_id"]
     for s in db_spans:
         assert s["data"]["db.system"] == "postgresql" and s["data"]["db.driver.name"] == "asyncpg"
         assert s["data"]["db.name"] and s["data"]["server.address"] == "127.0.0.1"
         assert s["parent_span_id"] == root and s["trace_id"] == listing["contexts"]["trace"]["trace_id"]
         assert listing["start_timestamp"] <= s["start_timestamp"] <= s["timestamp"] <= listing["timestamp"]
-    starts = [s["start_timestamp"] for s in counts]
-    assert starts == sorted(starts)  # one after the other, as Sentry's N+1 detector expects
+    # What Sentry's N+1 detector looks for (docs.sentry.io, performance issues, N+1 queries): at least
+    # five sequential, non-overlapping db spans with one full (untruncated) description, after a
+    # "source" db span; it also wants them to take > 50 ms together, which this small table does not.
+    assert all(a["timestamp"] <= b["start_timestamp"] for a, b in zip(counts, counts[1:]))
+    assert not counts[0]["description"].endswith("...")
+    [source] = [s for s in db_spans if s["description"].startswith("SELECT id FROM projects")]
+    assert source["timestamp"] <= counts[0]["start_timestamp"]
 
     reads = by_name["/api/projects/{project_id}"]
     assert len(reads) == 2
