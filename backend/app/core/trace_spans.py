@@ -32,6 +32,7 @@ globally and build the breadcrumb (the expensive part) before looking at the spa
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -64,7 +65,10 @@ def _db_system(dialect_name: str) -> str:
 
 def statement_recorder(sync_engine: Any, describe: Callable[[str, int], str]) -> Callable[[Span, str, float], None]:
     """A function recording one finished statement as a `db` span of `parent`; `describe` turns a
-    statement into its description (app/core/metrics.statement_shape)."""
+    statement into its description (app/core/metrics.statement_shape, memoised here: the
+    statements are the ORM's compiled, parameterised few, and the shaping regexes cost more than
+    the rest of the span)."""
+    describe = functools.lru_cache(maxsize=1024)(describe)
     url = sync_engine.url
     data = {SPANDATA.DB_SYSTEM: _db_system(sync_engine.dialect.name), SPANDATA.DB_DRIVER_NAME: sync_engine.dialect.driver}
     for key, value in ((SPANDATA.DB_NAME, url.database), (SPANDATA.SERVER_ADDRESS, url.host),
