@@ -75,6 +75,8 @@ async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_span
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             user, ids = await _seed(c)
+            sentry_sdk.flush()
+            [signup_tx] = [t for t in _transactions(sentry_events) if t["transaction"] == "/api/auth/signup"]
             sentry_events.envelopes.clear()
             auth = bearer(user["token"])
             listed = await c.get("/api/projects", headers={**auth, "X-Request-ID": "spans-list"})
@@ -85,6 +87,11 @@ async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_span
     by_name: dict[str, list[dict]] = {}
     for t in _transactions(sentry_events):
         by_name.setdefault(t["transaction"], []).append(t)
+
+    # the rate limiter's pipeline: one span with its command names, never its keys (client address)
+    [pipeline] = [s for s in signup_tx["spans"] if s["description"] == "redis.pipeline.execute"]
+    assert pipeline["op"] == "db.redis" and pipeline["data"]["redis.commands"]["first_ten"] == ["INCRBY", "EXPIRE"]
+    assert "rl:" not in json.dumps(pipeline)
 
     [listing] = by_name["/api/projects"]
     assert listing["tags"]["request_id"] == "spans-list"
