@@ -151,10 +151,12 @@ async def test_ready_false_before_startup_and_after_shutdown(settings, db):
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        assert (await c.get("/ready")).status_code == 503
+        before = await c.get("/ready")
+        assert before.status_code == 503 and before.json() == {"ready": False, "reason": "starting"}
         async with app.router.lifespan_context(app):
             assert (await c.get("/ready")).status_code == 200
-        assert (await c.get("/ready")).json() == {"ready": False}
+        after = await c.get("/ready")
+        assert after.status_code == 503 and after.json() == {"ready": False, "reason": "draining"}
 
 
 async def test_rum_vitals_recorded_validated_and_bounded(client):
