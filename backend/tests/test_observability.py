@@ -222,9 +222,10 @@ async def test_fault_injection_when_enabled(make_client, settings, tmp_path):
     assert (await c.get("/api/projects")).status_code == 401  # other routes unaffected
     await c.put("/_faults", json={"redis_down": True})
     health = await c.get("/health")
-    assert health.status_code == 503 and health.json()["checks"] == {"database": "ok", "redis": "error"}
+    assert health.status_code == 200 and health.json()["checks"] == {"database": "ok", "redis": "error"}
+    assert health.json()["status"] == "degraded" and (await c.get("/ready")).status_code == 200
     assert (await c.delete("/_faults")).json()["redis_down"] is False
-    assert (await c.get("/health")).status_code == 200
+    assert (await c.get("/health")).json()["status"] == "healthy"
 
 
 async def _explode_app(settings):
