@@ -109,6 +109,17 @@ def set_app_info(version: str, environment: str) -> None:
     app_info.labels(version=version, environment=environment).set(1)
 
 
+# The Sentry sample rates from the settings, so that Prometheus can estimate what Sentry costs
+# at the current traffic (cost:* recording rules, monitoring/rules/catalogue.py).
+sentry_sample_rate = Gauge("sentry_sample_rate", "Share of requests/errors/profiles sent to Sentry (settings)",
+                           ["kind"], multiprocess_mode="livemax")
+
+
+def set_sentry_sample_rates(*, traces: float, errors: float, profiles: float) -> None:
+    for kind, rate in (("traces", traces), ("errors", errors), ("profiles", profiles)):
+        sentry_sample_rate.labels(kind=kind).set(rate)
+
+
 # --- Request recording (hot path) ---------------------------------------------------------------
 
 def route_template(scope: dict[str, Any]) -> str:
