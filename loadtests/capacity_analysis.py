@@ -1,0 +1,209 @@
+"""The capacity ramp's judgement, on plain numbers (unit-tested without a stack):
+
+- whether a step kept the SLOs (monitoring/rules/catalogue.py's objectives: at most 1% of the
+  latency SLO's requests slower than 1 s, at most 0.1% of requests failing);
+- the knee: the highest step before the first step that broke an SLO;
+- what saturated first: every resource's utilisation at the first breaking step (or the last step)
+  against its limit, the highest first, with the knee's figure next to it as evidence;
+- per alert: at which load it fired, how long after its step began, before or after the SLO broke,
+  and a verdict on its threshold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from monitoring.rules.catalogue import SLO_OBJECTIVES
+
+LATENCY_SLO_SECONDS = 1.0  # the latency SLO's bucket (catalogue.LATENCY_SLO_BUCKET)
+SLOW_BUDGET = round(1 - SLO_OBJECTIVES["latency"], 6)  # share of requests allowed above 1 s
+ERROR_BUDGET = round(1 - SLO_OBJECTIVES["availability"], 6)  # share of requests allowed to fail
+FINE_FROM = 0.7  # an alert firing before the breach at >= 70% of capacity warns in time; below: noisy
+# An alert is about load when its expression reads request, latency, SLO, pool or CPU series;
+# the others (a new exception type, a missing target, Redis errors...) answer faults, not traffic.
+LOAD_SIGNAL = re.compile(r"http_request|slo:|db_pool|process_cpu|in_progress|saturation")
+
+
+@dataclass
+class Step:
+    index: int
+    users: int
+    start: float
+    end: float  # the step's measured window is [start + settle, end]
+    window_start: float
+    offered_rps: float | None = None
+    achieved_rps: float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    slow_ratio: float | None = None  # latency SLO routes slower than 1 s
+    error_ratio: float | None = None  # 5xx answers plus client-side failures, of all requests
+    client: dict = field(default_factory=dict)  # Locust's view: requests, failures, p50/p95/p99 (ms)
+    resources: dict = field(default_factory=dict)  # name -> value (see RESOURCES)
+    partial: str = ""  # why the step was cut short
+
+    @property
+    def slo_ok(self) -> bool:
+        return (self.slow_ratio is not None and self.slow_ratio <= SLOW_BUDGET
+                and self.error_ratio is not None and self.error_ratio <= ERROR_BUDGET)
+
+    def breach(self) -> str:
+        """Which SLO the step broke, in words ('' when it kept both)."""
+        out = []
+        if self.slow_ratio is None or self.slow_ratio > SLOW_BUDGET:
+            out.append("latency" if self.slow_ratio is not None else "latency (no data)")
+        if self.error_ratio is None or self.error_ratio > ERROR_BUDGET:
+            out.append("availability" if self.error_ratio is not None else "availability (no data)")
+        return " and ".join(out)
+
+
+# resource key -> (what it is, its limit: utilisation = value / limit; None: limit given at run time)
+RESOURCES: dict[str, tuple[str, float | None]] = {
+    "backend_cpu_per_worker": ("backend CPU per worker (one event loop each: 1.0 = a core per loop)", 1.0),
+    "machine_cpu_busy": ("machine CPU busy (all cores, every process on the box)", 1.0),
+    "db_pool_utilisation_max": ("DB pool utilisation (checked out / size + overflow)", 1.0),
+    "inflight_per_worker": ("requests in flight per worker", None),
+    "pg_active_max": ("PostgreSQL active connections of the ramp's database (peak)", None),
+    "pg_waiting_max": ("PostgreSQL connections waiting on a lock (peak)", None),
+    "pg_cpu_cores": ("PostgreSQL server CPU for the ramp's database (cores)", 1.0),
+    "redis_cpu_cores": ("Redis server CPU (cores; server-wide)", 1.0),
+}
+
+
+def knee(steps: list[Step]) -> Step | None:
+    """The highest step before the first one that broke an SLO (None: the first step broke one)."""
+    best = None
+    for s in steps:
+        if not s.slo_ok:
+            break
+        best = s
+    return best
+
+
+def first_breach(steps: list[Step]) -> Step | None:
+    return next((s for s in steps if not s.slo_ok), None)
+
+
+@dataclass
+class Saturation:
+    resource: str
+    label: str
+    utilisation: float
+    at_knee: float | None
+    at_breach: float | None
+    at_first: float | None = None  # at the lightest step: near the limit there = busy before the ramp
+
+    @property
+    def background(self) -> bool:
+        """At its limit already at the lightest step: someone else's load, not what the ramp added."""
+        return self.at_first is not None and self.at_breach is not None and self.at_first >= 0.9 * self.at_breach \
+            and self.utilisation >= 0.9
+
+
+def saturation(steps: list[Step], limits: dict[str, float]) -> list[Saturation]:
+    """Resources by utilisation at the first breaking step (the last step if none broke), highest first."""
+    if not steps:
+        return []
+    k, b = knee(steps), first_breach(steps)
+    judged = b or steps[-1]
+    out = []
+    for key, (label, limit) in RESOURCES.items():
+        limit = limits.get(key, limit)
+        value = judged.resources.get(key)
+        if value is None or not limit:
+            continue
+        out.append(Saturation(key, label, value / limit, k.resources.get(key) if k else None, value,
+                              steps[0].resources.get(key)))
+    # what the ramp drove to its limit first; resources already at theirs before the ramp go last
+    return sorted(out, key=lambda s: (not s.background, s.utilisation), reverse=True)
+
+
+@dataclass
+class AlertEvent:
+    alert: str
+    severity: str
+    load_signal: bool
+    first_pending: float | None
+    first_firing: float | None
+    peak_level: float | None = None  # highest level / threshold over the ramp (None: binary rule)
+
+
+@dataclass
+class AlertVerdict:
+    alert: str
+    severity: str
+    state: str  # "fired", "pending only", "silent"
+    step: Step | None
+    after_step_start_s: float | None
+    vs_breach_s: float | None  # firing time - breach time (negative: before users felt it)
+    capacity_share: float | None  # load at firing / capacity (the knee's achieved req/s)
+    verdict: str
+    sentence: str
+
+
+def step_at(steps: list[Step], t: float) -> Step | None:
+    for s in steps:
+        if s.start <= t < s.end:
+            return s
+    return steps[-1] if steps and t >= steps[-1].end else None
+
+
+def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
+    k, b = knee(steps), first_breach(steps)
+    capacity = k.achieved_rps if k and k.achieved_rps else None
+    breach_t = b.start if b else None
+    level = f" (peak level {e.peak_level:.2f}x its threshold)" if e.peak_level is not None else ""
+    if e.first_firing is None:
+        state = "pending only" if e.first_pending is not None else "silent"
+        st = step_at(steps, e.first_pending) if e.first_pending else None
+        if not e.load_signal:
+            verdict = "not a load signal: silent under load, as it should be"
+        elif b is None:
+            verdict = "not judged: the ramp ended before saturation"
+        else:
+            verdict = "never fires before saturation: threshold too high"
+        pend = (f"; pending from step {st.index + 1} ({st.users} users)" if st else "")
+        sentence = f"**{e.alert}** never fired{pend}{level}: {verdict}."
+        return AlertVerdict(e.alert, e.severity, state, st, None, None, None, verdict, sentence)
+    st = step_at(steps, e.first_firing)
+    after = e.first_firing - st.start if st else None
+    rps = st.achieved_rps if st else None
+    share = (rps / capacity) if rps is not None and capacity else None
+    vs = e.first_firing - breach_t if breach_t is not None else None
+    where = (f"at step {st.index + 1} ({st.users} users, {rps:.0f} req/s achieved"
+             + (f", {share:.0%} of capacity" if share is not None else "") + f"), {after:.0f} s into the step"
+             if st and rps is not None else "during the ramp")
+    page = e.severity == "critical"
+    if vs is not None and vs >= 0:
+        verdict = f"fires {vs:.0f} s after users felt the breach: late" + (" (a page after the SLO broke)" if page else "")
+    elif share is not None and share >= FINE_FROM:
+        verdict = f"fires at {share:.0%} of capacity, before the SLO broke: fine"
+    elif b is None and capacity is None:
+        verdict = "fires while every SLO held (capacity not reached): noisy" + (" (a false page)" if page else "")
+    else:
+        shown = f"{share:.0%} of capacity" if share is not None else "below capacity"
+        verdict = f"fires at {shown} with the SLO intact: noisy" + (" (a false page)" if page else "")
+    if not e.load_signal and "fine" not in verdict:
+        verdict += "; not a load signal, yet load made it fire"
+    sentence = f"**{e.alert}** fired {where}: {verdict}."
+    return AlertVerdict(e.alert, e.severity, "fired", st, after, vs, share, verdict, sentence)
+
+
+def answer(steps: list[Step], sat: list[Saturation]) -> str:
+    """The ramp's result in one sentence."""
+    k, b = knee(steps), first_breach(steps)
+    if not steps:
+        return "The ramp recorded no step."
+    top = sat[0] if sat else None
+    what = (f"; closest to its limit: {top.label} at {top.utilisation:.0%}" if top else "")
+    busy = [x for x in sat if x.background]
+    if busy:
+        what += f" ({', '.join(x.label.split(' (')[0] for x in busy)} already at its limit at the lightest step: shared machine)"
+    if b is None:
+        return (f"Every step kept the SLOs up to {steps[-1].users} users "
+                f"({steps[-1].achieved_rps or 0:.0f} req/s): capacity is above the ramp's maximum{what}.")
+    if k is None:
+        return (f"The first step ({b.users} users) already broke the {b.breach()} SLO{what}.")
+    return (f"The knee is step {k.index + 1}: {k.users} users, {k.achieved_rps or 0:.0f} req/s kept both SLOs; "
+            f"step {b.index + 1} ({b.users} users, {b.achieved_rps or 0:.0f} req/s) broke the {b.breach()} SLO{what}.")
