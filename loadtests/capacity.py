@@ -38,7 +38,7 @@ from infra.local.stack import Stack, down
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
 from loadtests import capacity_analysis as ca
 from loadtests import report
-from loadtests.harness import Context, create_accounts, load_rules, tick, wait_targets
+from loadtests.harness import Context, create_accounts, load_rules, tick, wait_clean_slate, wait_targets
 from loadtests.locust_process import LOCUST, LocustProcess
 from loadtests.rules import formula_of
 from loadtests.capacity_sampler import Sampler
@@ -54,6 +54,7 @@ DEFAULT_STEP_S = 40.0
 SHORT_STEPS = [2, 4]
 SHORT_STEP_S = 12.0
 SETTLE_S = 8.0  # the start of a step (spawning, sign-ups) is not measured
+WARMUP_S, SHORT_WARMUP_S = 20.0, 5.0  # a cold backend's first requests (at 2 users/s) before the ramp
 DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_capacity"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 BACKEND_ENV = {
@@ -228,6 +229,29 @@ def peak_levels(ctx: Context, start: float, end: float) -> dict[str, float]:
     return out
 
 
+def warm_up(ctx: Context, users: int, hold_s: float, report_dir: Path) -> dict[str, float]:
+    """The first step's users, started at the harness' 2 users/s, for `hold_s` once Prometheus sees
+    traffic; then wait for every alert to resolve (slow-burn tickets excepted). A cold backend on a
+    young Prometheus is not the ramp's first step: what fires here is reported apart.
+    Returns the alerts that fired, with seconds from the warm-up's start."""
+    locust = LocustProcess(ctx.env["BACKEND_URL"], users, ("FunnelUser", "ReadHeavyUser"), int(hold_s + 90),
+                           report_dir / "locust" / "warmup", "", ctx.accounts_file)
+    rec = AlertRecorder()
+    t0 = time.time()
+    locust.start()
+    try:
+        wait_until(lambda: (tick(ctx, rec) or True) and ctx.prom.query(
+            'sum(rate(http_requests_total{job="backend"}[5s])) > 0.5'), 60, 0.5, what="warm-up traffic in Prometheus")
+        end = time.time() + hold_s
+        while time.time() < end:
+            tick(ctx, rec)
+            time.sleep(0.5)
+    finally:
+        locust.stop()
+    wait_clean_slate(ctx, 120)
+    return {n: round(tr.first_firing - t0, 1) for n, tr in rec.tracks.items() if tr.first_firing is not None}
+
+
 # --- the ramp ------------------------------------------------------------------------------------
 
 def ramp(ctx: Context, locust: RampLocust, sampler: Sampler, rec: AlertRecorder, steps_users: list[int],
@@ -292,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", help=f"users per step, comma separated (default {','.join(map(str, DEFAULT_STEPS))})")
     parser.add_argument("--step-seconds", type=float, help=f"seconds per step (default {DEFAULT_STEP_S:g})")
-    parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started per second at a step change")
+    parser.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second at a step change")
     parser.add_argument("--short", action="store_true", help="two tiny steps (the report's structure, in make test)")
     parser.add_argument("--budget", type=float, default=14 * 60, help="seconds for the whole run (default 14 min)")
     parser.add_argument("--accounts", type=int, help="existing customers for the read-heavy users (default 16, 4 short)")
@@ -332,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         wait_targets(ctx)
         wait_until(lambda: prom.query('up{job="node-exporter"} == 1'), 60, 0.5, what="node-exporter scraped")
         ctx.accounts_file = create_accounts(ctx, args.accounts or (4 if args.short else 16))
+        # slow-burn alerts (every arm reads a window over 30 min, fast profile) cannot resolve in a run
+        ctx.sticky = {n for n, r in ctx.rules.alerts.items() if r.arms and all(max(w or (0,)) > 1800 for _, w in r.arms)}
+        warm = warm_up(ctx, steps_users[0], SHORT_WARMUP_S if args.short else WARMUP_S, report_dir)
+        raw["warmup"] = warm
+        log(f"warm-up done; fired during it: {warm or 'nothing'}")
         locust = RampLocust(env["BACKEND_URL"], steps_users, step_s, args.spawn_rate,
                             report_dir / "locust" / "ramp", report_dir / "locust" / "steps.jsonl", ctx.accounts_file)
         rec = AlertRecorder()
@@ -359,11 +388,15 @@ def main(argv: list[str] | None = None) -> int:
             events=[ca.AlertEvent(name, rule.severity, bool(ca.LOAD_SIGNAL.search(rule.expr)),
                                   rec.tracks[name].first_pending if name in rec.tracks else None,
                                   rec.tracks[name].first_firing if name in rec.tracks else None,
-                                  levels.get(name))
+                                  levels.get(name), name in rec.tracks and rec.tracks[name].carried,
+                                  warm.get(name))
                     for name, rule in sorted(ctx.rules.alerts.items())])
         raw["header"].update({
             "stack": f"gunicorn with {PRODUCTION_WORKERS} workers (production), fast alert profile "
                      f"({FAST.scrape_interval} scrape/{FAST.evaluation_interval} evaluation), no fault, no frontend",
+            "warm-up": f"{steps_users[0]} users at 2 users/s for {SHORT_WARMUP_S if args.short else WARMUP_S:g}s, "
+                       "then every alert resolved (slow-burn tickets excepted); fired during it: "
+                       + (", ".join(f"{n} (+{t:.0f}s)" for n, t in sorted(warm.items())) or "nothing"),
             "ramp": f"{', '.join(map(str, steps_users))} users, {step_s:g}s per step "
                     f"(first {SETTLE_S:g}s of each not measured), spawn {args.spawn_rate:g} users/s",
             "journeys": "FunnelUser (weight 1) and ReadHeavyUser (weight 3) of loadtests/locustfile.py",

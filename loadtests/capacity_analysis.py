@@ -127,6 +127,8 @@ class AlertEvent:
     first_pending: float | None
     first_firing: float | None
     peak_level: float | None = None  # highest level / threshold over the ramp (None: binary rule)
+    carried: bool = False  # already firing when the ramp began (from the warm-up)
+    warmup_fired_s: float | None = None  # fired during the warm-up, this long after it began
 
 
 @dataclass
@@ -154,6 +156,12 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
     capacity = k.achieved_rps if k and k.achieved_rps else None
     breach_t = b.start if b else None
     level = f" (peak level {e.peak_level:.2f}x its threshold)" if e.peak_level is not None else ""
+    cold = (f"; it also fired {e.warmup_fired_s:.0f} s into the warm-up (a cold backend on a young Prometheus)"
+            if e.warmup_fired_s is not None else "")
+    if e.carried:
+        verdict = "firing since the warm-up, not judged against the ramp (slow-burn window)"
+        return AlertVerdict(e.alert, e.severity, "carried", None, None, None, None, verdict,
+                            f"**{e.alert}** was firing from the warm-up on{level}: {verdict}{cold}.")
     if e.first_firing is None:
         state = "pending only" if e.first_pending is not None else "silent"
         st = step_at(steps, e.first_pending) if e.first_pending else None
@@ -164,7 +172,7 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
         else:
             verdict = "never fires before saturation: threshold too high"
         pend = (f"; pending from step {st.index + 1} ({st.users} users)" if st else "")
-        sentence = f"**{e.alert}** never fired{pend}{level}: {verdict}."
+        sentence = f"**{e.alert}** never fired during the ramp{pend}{level}: {verdict}{cold}."
         return AlertVerdict(e.alert, e.severity, state, st, None, None, None, verdict, sentence)
     st = step_at(steps, e.first_firing)
     after = e.first_firing - st.start if st else None
@@ -186,7 +194,7 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
         verdict = f"fires at {shown} with the SLO intact: noisy" + (" (a false page)" if page else "")
     if not e.load_signal and "fine" not in verdict:
         verdict += "; not a load signal, yet load made it fire"
-    sentence = f"**{e.alert}** fired {where}: {verdict}."
+    sentence = f"**{e.alert}** fired {where}: {verdict}{cold}."
     return AlertVerdict(e.alert, e.severity, "fired", st, after, vs, share, verdict, sentence)
 
 

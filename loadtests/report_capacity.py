@@ -142,7 +142,10 @@ def plot_resources(r: Result, path: Path) -> None:
     ax.set_xlabel("users")
     ax.set_ylabel("utilisation (1 = limit)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left")
+    else:
+        ax.text(0.5, 0.5, "no resource figure was measured", transform=ax.transAxes, ha="center", color="#555")
     ax.set_title("Resources per step", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
