@@ -72,17 +72,25 @@ RESOURCES: dict[str, tuple[str, float | None]] = {
 
 
 def knee(steps: list[Step]) -> Step | None:
-    """The highest step before the first one that broke an SLO (None: the first step broke one)."""
-    best = None
-    for s in steps:
-        if not s.slo_ok:
-            break
-        best = s
-    return best
+    """The highest step that kept both SLOs (None: none did). A step that broke one below it was a
+    transient breach (on a shared machine, someone else's burst): listed, not the knee."""
+    return max((s for s in steps if s.slo_ok), key=lambda s: s.users, default=None)
 
 
 def first_breach(steps: list[Step]) -> Step | None:
+    """The first step that broke an SLO: when users first felt it (alerts are timed against it)."""
     return next((s for s in steps if not s.slo_ok), None)
+
+
+def saturating_breach(steps: list[Step]) -> Step | None:
+    """The first step above the knee that broke an SLO: where load, not noise, broke it."""
+    k = knee(steps)
+    return next((s for s in steps if not s.slo_ok and (k is None or s.users > k.users)), None)
+
+
+def transient_breaches(steps: list[Step]) -> list[Step]:
+    k = knee(steps)
+    return [s for s in steps if not s.slo_ok and k is not None and s.users < k.users]
 
 
 @dataclass
@@ -105,7 +113,7 @@ def saturation(steps: list[Step], limits: dict[str, float]) -> list[Saturation]:
     """Resources by utilisation at the first breaking step (the last step if none broke), highest first."""
     if not steps:
         return []
-    k, b = knee(steps), first_breach(steps)
+    k, b = knee(steps), saturating_breach(steps)
     judged = b or steps[-1]
     out = []
     for key, (label, limit) in RESOURCES.items():
@@ -200,7 +208,7 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
 
 def answer(steps: list[Step], sat: list[Saturation]) -> str:
     """The ramp's result in one sentence."""
-    k, b = knee(steps), first_breach(steps)
+    k, b = knee(steps), saturating_breach(steps)
     if not steps:
         return "The ramp recorded no step."
     top = sat[0] if sat else None
@@ -208,10 +216,16 @@ def answer(steps: list[Step], sat: list[Saturation]) -> str:
     busy = [x for x in sat if x.background]
     if busy:
         what += f" ({', '.join(x.label.split(' (')[0] for x in busy)} already at its limit at the lightest step: shared machine)"
-    if b is None:
+    if b is None and k is steps[-1]:
         return (f"Every step kept the SLOs up to {steps[-1].users} users "
                 f"({steps[-1].achieved_rps or 0:.0f} req/s): capacity is above the ramp's maximum{what}.")
     if k is None:
-        return (f"The first step ({b.users} users) already broke the {b.breach()} SLO{what}.")
-    return (f"The knee is step {k.index + 1}: {k.users} users, {k.achieved_rps or 0:.0f} req/s kept both SLOs; "
+        b = first_breach(steps)
+        return (f"The first step ({b.users} users) already broke the {b.breach()} SLO and none after kept it{what}.")
+    if b is None:  # the knee is the last step that kept them; the steps after it were cut or broke
+        return (f"The knee is step {k.index + 1}: {k.users} users, {k.achieved_rps or 0:.0f} req/s{what}.")
+    noise = transient_breaches(steps)
+    below = (f" (step {', '.join(str(s.index + 1) for s in noise)} below it broke an SLO for a while and the next "
+             "step held again: a transient breach)" if noise else "")
+    return (f"The knee is step {k.index + 1}: {k.users} users, {k.achieved_rps or 0:.0f} req/s kept both SLOs{below}; "
             f"step {b.index + 1} ({b.users} users, {b.achieved_rps or 0:.0f} req/s) broke the {b.breach()} SLO{what}.")

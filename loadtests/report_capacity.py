@@ -82,7 +82,7 @@ def plot_latency(r: Result, path: Path) -> None:
     ax.set_ylabel("req/s")
     ax.set_xlabel(xlabel)
     ax.legend(fontsize=8, loc="upper left")
-    k, b = ca.knee(steps), ca.first_breach(steps)
+    k, b = ca.knee(steps), ca.saturating_breach(steps)
     for a in axes:
         a.grid(alpha=0.3)
         if k is not None:
@@ -122,7 +122,7 @@ def plot_alerts(r: Result, path: Path) -> None:
         ax.axvline(rel(b.start), color="#d62728", ls="--", lw=1.2)
     ax.set_xlim(0, max(rel(r.t_end), 1))
     ax.set_xlabel("seconds since the ramp began (yellow pending, red firing; green: the knee step; "
-                  "red dashed: the SLO broke)", fontsize=8)
+                  "red dashed: users first felt an SLO breach)", fontsize=8)
     ax.set_title("Alerts over the ramp (steps: users)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
@@ -167,7 +167,7 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
     plots = {name: _plot(fn, r, report_dir / name, notes) for name, fn in (
         ("capacity-latency.png", plot_latency), ("capacity-alerts.png", plot_alerts),
         ("capacity-resources.png", plot_resources))}
-    k, b = ca.knee(r.steps), ca.first_breach(r.steps)
+    k, b = ca.knee(r.steps), ca.saturating_breach(r.steps)
     fired = [v for v in r.verdicts if v.state != "silent" or not v.verdict.startswith("not a load signal")]
     lines = ["# Northstar capacity: what load pages us", "", "## The answer", "", r.answer, ""]
     lines += [f"- {v.sentence}" for v in fired] or ["- No alert was pending or firing during the ramp."]
@@ -208,7 +208,7 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
               "|" + "---|" * 23]
     for s in r.steps:
         x = s.resources
-        mark = "kept" if s.slo_ok else f"**broken: {s.breach()}**"
+        mark = "kept" if s.slo_ok else f"**broken: {s.breach()}**" + (" (transient)" if s in ca.transient_breaches(r.steps) else "")
         if s is k:
             mark += " (knee)"
         if s.partial:

@@ -19,8 +19,12 @@ def test_knee_is_the_last_step_before_the_first_breach():
     assert ca.knee(RAMP).index == 2
     assert ca.first_breach(RAMP).index == 3
     assert ca.first_breach(RAMP).breach() == "latency"
-    # a lucky step after the breach does not move the knee
-    assert ca.knee([*RAMP[:4], step(4, 80, 71, 0.0, 0.0)]).index == 2
+    assert ca.saturating_breach(RAMP).index == 3 and not ca.transient_breaches(RAMP)
+    # a breach below a step that kept the SLOs is transient (someone else's burst): the knee is above it
+    noisy = [RAMP[0], step(1, 20, 30, 0.03, 0.0), *RAMP[2:]]
+    assert ca.knee(noisy).index == 2 and ca.first_breach(noisy).index == 1
+    assert [s.index for s in ca.transient_breaches(noisy)] == [1] and ca.saturating_breach(noisy).index == 3
+    assert "step 2 below it broke an SLO for a while" in ca.answer(noisy, ca.saturation(noisy, {}))
 
 
 def test_no_data_is_not_a_kept_slo():
