@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                                   rec.tracks[name].first_pending if name in rec.tracks else None,
                                   rec.tracks[name].first_firing if name in rec.tracks else None,
                                   levels.get(name), name in rec.tracks and rec.tracks[name].carried,
-                                  warm.get(name))
+                                  warm.get(name), ca.guards(rule.expr), " offset " in rule.expr)
                     for name, rule in sorted(ctx.rules.alerts.items())])
         raw["header"].update({
             "stack": f"gunicorn with {PRODUCTION_WORKERS} workers (production), fast alert profile "

@@ -23,6 +23,18 @@ FINE_FROM = 0.7  # an alert firing before the breach at >= 70% of capacity warns
 # An alert is about load when its expression reads request, latency, SLO, pool or CPU series;
 # the others (a new exception type, a missing target, Redis errors...) answer faults, not traffic.
 LOAD_SIGNAL = re.compile(r"http_request|slo:|db_pool|process_cpu|in_progress|saturation")
+AVAILABILITY = re.compile(r'slo="availability"|status_code=~"5|http_requests_error')
+LATENCY = re.compile(r'slo="latency"|http_request_duration')
+
+
+def guards(expr: str) -> str:
+    """Which SLO an alert's threshold stands for: 'availability', 'latency', or 'any' (a resource:
+    the pool, CPU, queueing) -- an alert is judged against the breach of the SLO it guards."""
+    if AVAILABILITY.search(expr):
+        return "availability"
+    if LATENCY.search(expr):
+        return "latency"
+    return "any"
 
 
 @dataclass
@@ -47,6 +59,13 @@ class Step:
     def slo_ok(self) -> bool:
         return (self.slow_ratio is not None and self.slow_ratio <= SLOW_BUDGET
                 and self.error_ratio is not None and self.error_ratio <= ERROR_BUDGET)
+
+    def broke(self, slo: str) -> bool:
+        if slo == "latency":
+            return self.slow_ratio is None or self.slow_ratio > SLOW_BUDGET
+        if slo == "availability":
+            return self.error_ratio is None or self.error_ratio > ERROR_BUDGET
+        return not self.slo_ok
 
     def breach(self) -> str:
         """Which SLO the step broke, in words ('' when it kept both)."""
@@ -127,6 +146,51 @@ def saturation(steps: list[Step], limits: dict[str, float]) -> list[Saturation]:
     return sorted(out, key=lambda s: (not s.background, s.utilisation), reverse=True)
 
 
+def diagnosis(steps: list[Step]) -> tuple[str, list[str]]:
+    """What saturated first, in words, and the evidence: the judged step (the saturating breach, or the
+    last step) against the knee. A full pool with an idle PostgreSQL is a symptom (requests hold their
+    connection while they wait for CPU), so CPU is read first, then the pool against PostgreSQL."""
+    if not steps:
+        return "nothing was measured", []
+    k, b = knee(steps), saturating_breach(steps)
+    j = b or steps[-1]
+    x, kx = j.resources, (k.resources if k else {})
+
+    def v(d: dict, key: str) -> float:
+        return d.get(key) if d.get(key) is not None else float("nan")
+    machine, per_worker, pool = v(x, "machine_cpu_busy"), v(x, "backend_cpu_per_worker"), v(x, "db_pool_utilisation_max")
+    pg_active, inflight = v(x, "pg_active_max"), v(x, "inflight_per_worker")
+    evidence = []
+    if k is not None and j is not k:
+        evidence.append(f"throughput: {k.achieved_rps or 0:.0f} req/s at the knee, {j.achieved_rps or 0:.0f} req/s at step "
+                        f"{j.index + 1}" + (f" of {j.offered_rps:.0f} offered ({(j.achieved_rps or 0) / j.offered_rps:.0%})"
+                                             if j.offered_rps else ""))
+        evidence.append(f"requests in flight per worker: {v(kx, 'inflight_per_worker'):.1f} at the knee, {inflight:.1f} at "
+                        f"step {j.index + 1} (requests queue inside the workers)")
+    evidence.append(f"CPU: backend {v(x, 'backend_cpu_cores'):.2f} cores ({per_worker:.2f} per worker), machine {machine:.0%} "
+                    f"busy (at the lightest step: {v(steps[0].resources, 'machine_cpu_busy'):.0%})")
+    evidence.append(f"DB pool: {pool:.0%} checked out at peak, PostgreSQL {pg_active:.0f} active connection(s) of the "
+                    f"ramp's database, {v(x, 'pg_waiting_max'):.0f} waiting on locks, {v(x, 'pg_cpu_cores'):.2f} cores")
+    evidence.append(f"Redis: {v(x, 'redis_ops_rate'):.0f} commands/s server-wide, {v(x, 'redis_cpu_cores'):.2f} cores")
+    if per_worker >= 0.8:
+        what = f"the backend's event loops: {per_worker:.2f} of a core per worker"
+    elif machine >= 0.9:
+        what = (f"CPU: the machine was {machine:.0%} busy and the backend's workers got only {per_worker:.2f} of a core "
+                "each, so requests waited for CPU")
+        if pool >= POOL_FULL and pg_active < 5:
+            what += (f"; the DB pool ({pool:.0%}) filled as a symptom: requests held their connection while they "
+                     f"waited, PostgreSQL itself had {pg_active:.0f} active")
+    elif pool >= POOL_FULL:
+        what = f"the DB pool: {pool:.0%} checked out" + (
+            f", PostgreSQL busy ({pg_active:.0f} active)" if pg_active >= 5 else ", with PostgreSQL mostly idle")
+    else:
+        what = "no single resource at its limit (latency grew with queueing)"
+    return what, evidence
+
+
+POOL_FULL = 0.8
+
+
 @dataclass
 class AlertEvent:
     alert: str
@@ -137,6 +201,8 @@ class AlertEvent:
     peak_level: float | None = None  # highest level / threshold over the ramp (None: binary rule)
     carried: bool = False  # already firing when the ramp began (from the warm-up)
     warmup_fired_s: float | None = None  # fired during the warm-up, this long after it began
+    guards: str = "any"  # the SLO its threshold stands for (guards())
+    needs_history: bool = False  # compares with the past (`offset`): a fresh Prometheus cannot judge it
 
 
 @dataclass
@@ -160,7 +226,10 @@ def step_at(steps: list[Step], t: float) -> Step | None:
 
 
 def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
-    k, b = knee(steps), first_breach(steps)
+    """Timed against the first step that broke the SLO the alert guards (any SLO for a resource alert)."""
+    k = knee(steps)
+    b = next((s for s in steps if s.broke(e.guards)), None)
+    slo = "an SLO" if e.guards == "any" else f"the {e.guards} SLO"
     capacity = k.achieved_rps if k and k.achieved_rps else None
     breach_t = b.start if b else None
     level = f" (peak level {e.peak_level:.2f}x its threshold)" if e.peak_level is not None else ""
@@ -173,8 +242,15 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
     if e.first_firing is None:
         state = "pending only" if e.first_pending is not None else "silent"
         st = step_at(steps, e.first_pending) if e.first_pending else None
-        if not e.load_signal:
+        if not e.load_signal and st is not None:
+            verdict = ("not a load signal, yet pending under load: close to a false "
+                       + ("page" if e.severity == "critical" else "alert"))
+        elif not e.load_signal:
             verdict = "not a load signal: silent under load, as it should be"
+        elif e.needs_history:
+            verdict = "not judged: it compares with the past (offset), which the ramp's fresh Prometheus does not hold"
+        elif b is None and any(not s.slo_ok for s in steps):
+            verdict = f"not judged: {slo} held through the ramp (another SLO broke)"
         elif b is None:
             verdict = "not judged: the ramp ended before saturation"
         else:
@@ -192,14 +268,14 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
              if st and rps is not None else "during the ramp")
     page = e.severity == "critical"
     if vs is not None and vs >= 0:
-        verdict = f"fires {vs:.0f} s after users felt the breach: late" + (" (a page after the SLO broke)" if page else "")
+        verdict = f"fires {vs:.0f} s after users felt the breach of {slo}: late" + (" (a page after the SLO broke)" if page else "")
     elif share is not None and share >= FINE_FROM:
-        verdict = f"fires at {share:.0%} of capacity, before the SLO broke: fine"
+        verdict = f"fires at {share:.0%} of capacity, before {slo} broke: fine"
     elif b is None and capacity is None:
         verdict = "fires while every SLO held (capacity not reached): noisy" + (" (a false page)" if page else "")
     else:
         shown = f"{share:.0%} of capacity" if share is not None else "below capacity"
-        verdict = f"fires at {shown} with the SLO intact: noisy" + (" (a false page)" if page else "")
+        verdict = f"fires at {shown} with {slo} intact: noisy" + (" (a false page)" if page else "")
     if not e.load_signal and "fine" not in verdict:
         verdict += "; not a load signal, yet load made it fire"
     sentence = f"**{e.alert}** fired {where}: {verdict}{cold}."
@@ -211,11 +287,7 @@ def answer(steps: list[Step], sat: list[Saturation]) -> str:
     k, b = knee(steps), saturating_breach(steps)
     if not steps:
         return "The ramp recorded no step."
-    top = sat[0] if sat else None
-    what = (f"; closest to its limit: {top.label} at {top.utilisation:.0%}" if top else "")
-    busy = [x for x in sat if x.background]
-    if busy:
-        what += f" ({', '.join(x.label.split(' (')[0] for x in busy)} already at its limit at the lightest step: shared machine)"
+    what = f"; what saturated first: {diagnosis(steps)[0]}"
     if b is None and k is steps[-1]:
         return (f"Every step kept the SLOs up to {steps[-1].users} users "
                 f"({steps[-1].achieved_rps or 0:.0f} req/s): capacity is above the ramp's maximum{what}.")

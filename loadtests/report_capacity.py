@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from loadtests import capacity_analysis as ca  # noqa: E402
 from loadtests.report_html import panel_gallery, to_html  # noqa: E402
 from monitoring.dashboards.render import PanelImage  # noqa: E402
+from monitoring.profiles import FAST  # noqa: E402
+from monitoring.rules.catalogue import all_alerts  # noqa: E402
 
 SECTIONS = ("## The answer", "## Alerts", "## Steps", "## What saturated first", "## Plots", "## Dashboards over the ramp")
 
@@ -231,11 +233,11 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
     lines += ["## What saturated first", ""]
     judged = b or (r.steps[-1] if r.steps else None)
     if r.saturation and judged is not None:
-        top = r.saturation[0]
+        what, evidence = ca.diagnosis(r.steps)
         lines += [f"At step {judged.index + 1} ({judged.users} users"
-                  + (", the first that broke an SLO" if b else ", the last step; no SLO broke") + f"), the resource "
-                  f"closest to its limit was **{top.label}** at {top.utilisation:.0%}"
-                  + (f" (at the knee: {_f(top.at_knee)})" if top.at_knee is not None else "") + ".", "",
+                  + (", the first above the knee that broke an SLO" if b else ", the last step") + f"): **{what}**.", ""]
+        lines += [f"- {e}" for e in evidence] + [""]
+        lines += ["Each resource against its limit, at the knee and at that step:", "",
                   "| resource | at the knee | at the judged step | utilisation |", "|---|---|---|---|"]
         lines += [f"| {s.label} | {_f(s.at_knee)} | {_f(s.at_breach)} | {s.utilisation:.0%} |" for s in r.saturation]
         lines += ["", "CPU per worker near 1.0 means each gunicorn worker's event loop is busy all the time: "
@@ -278,7 +280,10 @@ def save(report_dir: Path, raw: dict) -> Path:
 def load(report_dir: Path) -> Result:
     raw = json.loads((report_dir / "capacity.json").read_text())
     steps = [ca.Step(**s) for s in raw.get("steps", [])]
-    events = [ca.AlertEvent(**e) for e in raw.get("events", [])]
+    exprs = {a.alert: a.expr for a in all_alerts(FAST)}  # for records written before `guards` was stored
+    events = [ca.AlertEvent(**{"guards": ca.guards(exprs.get(e["alert"], "")),
+                               "needs_history": " offset " in exprs.get(e["alert"], ""), **e})
+              for e in raw.get("events", [])]
     sat = ca.saturation(steps, raw.get("limits", {}))
     return Result(steps=steps, stop_reason=raw.get("stop_reason", ""), header=raw.get("header", {}),
                   verdicts=[ca.judge_alert(e, steps) for e in events], saturation=sat,

@@ -38,7 +38,17 @@ def test_saturation_ranks_resources_at_the_breach():
     sat = ca.saturation(RAMP, {})
     assert sat[0].resource == "backend_cpu_per_worker"
     assert sat[0].at_knee == 0.8 and sat[0].at_breach == 0.99
-    assert "backend CPU per worker" in ca.answer(RAMP, sat)
+    assert "what saturated first: the backend's event loops: 0.99 of a core per worker" in ca.answer(RAMP, sat)
+
+
+def test_a_full_pool_with_an_idle_database_on_a_busy_machine_is_a_cpu_symptom():
+    ramp = [step(0, 10, 15, 0.0, 0.0, 0.05), step(1, 80, 100, 0.0, 0.0, 0.24, 0.67), step(2, 100, 100, 0.09, 0.0, 0.25, 0.93)]
+    for s in ramp:
+        s.resources.update(machine_cpu_busy=0.95, pg_active_max=3)
+    what, evidence = ca.diagnosis(ramp)
+    assert what.startswith("CPU: the machine was 95% busy") and "filled as a symptom" in what
+    ramp[2].resources.update(machine_cpu_busy=0.5, pg_active_max=20)
+    assert ca.diagnosis(ramp)[0] == "the DB pool: 93% checked out, PostgreSQL busy (20 active)"
 
 
 def event(name: str, t_fire: float | None, severity: str = "warning", load: bool = True,
@@ -82,3 +92,22 @@ def test_load_signal_classifies_the_real_catalogue():
     load = {a.alert for a in all_alerts(FAST) if ca.LOAD_SIGNAL.search(a.expr)}
     assert {"SlowAPI", "HighErrorRate", "DatabaseConnectionsHigh", "LatencyBudgetBurnPage"} <= load
     assert not load & {"ServiceDown", "CacheErrorsHigh", "AnalyticsBacklog", "NewErrorType"}
+
+
+def test_alerts_are_judged_against_the_slo_they_guard():
+    from monitoring.profiles import FAST
+    from monitoring.rules.catalogue import all_alerts
+
+    by_name = {a.alert: ca.guards(a.expr) for a in all_alerts(FAST)}
+    assert by_name["HighErrorRate"] == by_name["AvailabilityBudgetBurnPage"] == "availability"
+    assert by_name["SlowAPI"] == by_name["LatencyBudgetBurnPage"] == "latency"
+    assert by_name["DatabaseConnectionsHigh"] == "any"
+    # the latency SLO broke, the availability SLO never did: an error alert is not blamed
+    latency_only = [step(0, 10, 15, 0.0, 0.0), step(1, 20, 20, 0.3, 0.0)]
+    silent = ca.AlertEvent("HighErrorRate", "critical", True, None, None, 0.0, guards="availability")
+    assert ca.judge_alert(silent, latency_only).verdict.startswith("not judged: the availability SLO held")
+
+
+def test_a_fault_alert_pending_under_load_is_close_to_a_false_page():
+    v = ca.judge_alert(event("ServiceDown", None, "critical", load=False, t_pending=310.0), RAMP)
+    assert v.verdict == "not a load signal, yet pending under load: close to a false page"

@@ -47,7 +47,7 @@ def test_capacity_report_structure_from_synthetic_steps(tmp_path: Path):
              ca.Step(1, 20, 40, 80, 48, achieved_rps=28, p50=0.3, p95=1.2, p99=2.0, slow_ratio=0.2, error_ratio=0.0,
                      resources={"backend_cpu_per_worker": 0.95})]
     report_capacity.save(tmp_path, {"steps": steps, "events": [
-        ca.AlertEvent("SlowAPI", "warning", True, 60.0, 75.0, 1.2),
+        ca.AlertEvent("SlowAPI", "warning", True, 60.0, 75.0, 1.2, guards="latency"),
         ca.AlertEvent("ServiceDown", "critical", False, None, None, None)],
         "alert_samples": [(0.0, {}), (60.0, {"SlowAPI": "pending"}), (75.0, {"SlowAPI": "firing"}), (80.0, {})],
         "t_ramp": 0.0, "t_end": 80.0, "header": {"ramp": "10, 20"}, "stop_reason": "p95"})
@@ -58,7 +58,7 @@ def test_capacity_report_structure_from_synthetic_steps(tmp_path: Path):
     first_screen = text.split("## Alerts\n", 1)[0]
     assert "The knee is step 1: 10 users, 15 req/s" in first_screen
     assert "**SlowAPI** fired at step 2 (20 users, 28 req/s achieved, 187% of capacity), 35 s into the step: " \
-           "fires 35 s after users felt the breach: late." in first_screen
+           "fires 35 s after users felt the breach of the latency SLO: late." in first_screen
     assert "Silent through the ramp (1): ServiceDown." in first_screen
     srcs = images_of(page.read_text())
     assert srcs == ["capacity-latency.png", "capacity-alerts.png", "capacity-resources.png"]
