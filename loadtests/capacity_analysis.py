@@ -190,6 +190,49 @@ def diagnosis(steps: list[Step]) -> tuple[str, list[str]]:
 
 POOL_FULL = 0.8
 
+# Saturation signals an alert could read, each at a threshold below its limit: (label, step figure, threshold).
+CANDIDATES = [
+    ("p99 latency above half the latency SLO's 1 s", lambda s: s.p99, 0.5 * LATENCY_SLO_SECONDS),
+    ("backend CPU per worker above 0.8 of a core", lambda s: s.resources.get("backend_cpu_per_worker"), 0.8),
+    ("DB pool above 60% (DatabaseConnectionsHigh: 80%)", lambda s: s.resources.get("db_pool_utilisation_max"), 0.6),
+    ("requests in flight per worker above 10", lambda s: s.resources.get("inflight_per_worker"), 10.0),
+    ("machine CPU above 90% busy", lambda s: s.resources.get("machine_cpu_busy"), 0.9),
+]
+
+
+@dataclass
+class WhatIf:
+    signal: str
+    threshold: float
+    first: Step | None  # the first step whose figure crossed the threshold
+    share: float | None  # its achieved req/s / capacity
+    verdict: str
+
+
+def what_if(steps: list[Step]) -> list[WhatIf]:
+    """Would an alert on each candidate signal have warned before the saturating breach, without firing
+    at light load or in a transient breach? (Step figures: peaks or window quantiles, not `for`-held.)"""
+    k, b = knee(steps), saturating_breach(steps)
+    capacity = k.achieved_rps if k and k.achieved_rps else None
+    noise = transient_breaches(steps)
+    out = []
+    for label, get, threshold in CANDIDATES:
+        crossed = [s for s in steps if get(s) is not None and get(s) > threshold]
+        first = crossed[0] if crossed else None
+        share = (first.achieved_rps / capacity) if first and first.achieved_rps and capacity else None
+        if first is None:
+            verdict = "never crossed: would not warn"
+        elif first is steps[0] or (share is not None and share < FINE_FROM):
+            verdict = f"crossed at {share:.0%} of capacity: noisy" if share is not None else "crossed at the lightest step: noisy"
+        elif any(s in noise for s in crossed):
+            verdict = "also crossed in a transient breach: would fire on someone else's burst"
+        elif b is not None and first.users >= b.users:
+            verdict = "crossed only with the SLO already broken: late"
+        else:
+            verdict = f"crossed at {share:.0%} of capacity, before the breach: would warn in time" if share else "would warn"
+        out.append(WhatIf(label, threshold, first, share, verdict))
+    return out
+
 
 @dataclass
 class AlertEvent:

@@ -26,7 +26,17 @@ from monitoring.dashboards.render import PanelImage  # noqa: E402
 from monitoring.profiles import FAST  # noqa: E402
 from monitoring.rules.catalogue import all_alerts  # noqa: E402
 
-SECTIONS = ("## The answer", "## Alerts", "## Steps", "## What saturated first", "## Plots", "## Dashboards over the ramp")
+SECTIONS = ("## The answer", "## Alerts", "## Steps", "## What saturated first", "## Would a saturation alert warn in time?",
+            "## Plots", "## Dashboards over the ramp")
+
+
+WHY_NO_NEW_RULE = (
+    "No saturation alert was added to the rule catalogue from this ramp: on this shared 2-core machine the resource "
+    "that runs out first is CPU that other processes take (machine CPU at its limit from the lightest step, the "
+    "backend's workers at a fraction of a core), so a per-worker CPU alert never fires here, and every earlier "
+    "signal (p99 latency headroom, requests in flight) also crosses in the transient breaches other people's bursts "
+    "cause: as a rule it would fire in the harness' steady scenario and flake `make test`. On a machine of its own, "
+    "CPU per worker is the signal to alert on (each worker is one event loop); rerun `make capacity` there.")
 
 
 @dataclass
@@ -247,6 +257,28 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
     else:
         lines += ["No resource figure was measured.", ""]
 
+    lines += ["## Would a saturation alert warn in time?", "",
+              "Candidate signals an alert could read, each against the steps (peaks or window quantiles of each step; "
+              "an alert would hold them for its `for`). A useful saturation alert crosses above "
+              f"{ca.FINE_FROM:.0%} of capacity, before the SLO breaks, and not in a transient breach.", "",
+              "| signal | first step above it | share of capacity | verdict |", "|---|---|---|---|"]
+    whatifs = ca.what_if(r.steps)
+    for w in whatifs:
+        lines.append(f"| {w.signal} | {f'{w.first.index + 1} ({w.first.users} users)' if w.first else '–'} "
+                     f"| {_f(w.share, '{:.0%}')} | {w.verdict} |")
+    in_time = [w.signal for w in whatifs if "in time" in w.verdict]
+    warned = [v.alert for v in r.verdicts if v.verdict.endswith(": fine")]
+    busy = bool(r.steps) and (r.steps[0].resources.get("machine_cpu_busy") or 0) >= 0.9
+    lines += [""]
+    if warned:
+        lines += [f"An existing alert warned in time ({', '.join(warned)}): no new rule needed.", ""]
+    elif in_time:
+        lines += [f"No alert warned before the breach; an alert on {in_time[0]} would have: a candidate for the rule "
+                  "catalogue (check it against the harness' steady scenario first).", ""]
+    elif busy:
+        lines += [WHY_NO_NEW_RULE, ""]
+    else:
+        lines += ["No alert warned before the breach and no candidate signal would have without noise.", ""]
     lines += ["## Plots", ""]
     for name, ok in plots.items():
         lines += [f"![{name}]({name})" if ok else f"*{name}: not drawn*", ""]
