@@ -2,7 +2,7 @@
 
     python -m loadtests.capacity                  # the default ramp (`make capacity`, < 15 min)
     python -m loadtests.capacity --steps 10,20,40 --step-seconds 30
-    python -m loadtests.capacity --short          # two tiny steps: the report's structure (make test)
+    python -m loadtests.capacity --short          # two tiny steps, never stopped early: the report's structure (make test)
 
 Brings up the production-like stack (infra/local Stack: gunicorn with the production worker count,
 the production alert rules on the fast time scale, no fault injection, no frontend; own data folder
@@ -255,7 +255,7 @@ def warm_up(ctx: Context, users: int, hold_s: float, report_dir: Path) -> dict[s
 # --- the ramp ------------------------------------------------------------------------------------
 
 def ramp(ctx: Context, locust: RampLocust, sampler: Sampler, rec: AlertRecorder, steps_users: list[int],
-         step_s: float, deadline: float, workers: int) -> tuple[list[ca.Step], str]:
+         step_s: float, deadline: float, workers: int, stop_on_breach: bool = True) -> tuple[list[ca.Step], str]:
     measured: list[ca.Step] = []
     stop_reason = ""
     while True:
@@ -281,11 +281,13 @@ def ramp(ctx: Context, locust: RampLocust, sampler: Sampler, rec: AlertRecorder,
                 f"cpu/worker {step.resources.get('backend_cpu_per_worker') or 0:.2f}, "
                 f"machine {step.resources.get('machine_cpu_busy') or 0:.2f}"
                 + ("" if step.slo_ok else f"  SLO broken: {step.breach()}"))
+            if not stop_on_breach:
+                continue
             if step.p95 is not None and step.p95 > ca.LATENCY_SLO_SECONDS:
                 stop_reason = f"p95 {step.p95:.2f}s above the {ca.LATENCY_SLO_SECONDS:g}s latency SLO for a whole step"
             elif step.error_ratio is not None and step.error_ratio > ca.ERROR_BUDGET:
                 stop_reason = f"error ratio {step.error_ratio:.2%} above the {ca.ERROR_BUDGET:.1%} availability budget"
-        if not stop_reason:
+        if not stop_reason and stop_on_breach:
             pages = sorted(n for n, tr in rec.tracks.items() if tr.first_firing is not None and not tr.carried
                            and ctx.rules.alerts.get(n) and ctx.rules.alerts[n].severity == "critical")
             if pages:
@@ -320,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="two tiny steps (the report's structure, in make test)")
     parser.add_argument("--budget", type=float, default=14 * 60, help="seconds for the whole run (default 14 min)")
     parser.add_argument("--accounts", type=int, help="existing customers for the read-heavy users (default 16, 4 short)")
+    parser.add_argument("--no-stop", action="store_true",
+                        help="run every step whatever breaks (--short always does: it checks structure, not numbers)")
     parser.add_argument("--no-dashboards", action="store_true", help="do not render the dashboards into the report")
     parser.add_argument("--report-dir", type=Path)
     args = parser.parse_args(argv)
@@ -370,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
         sampler = Sampler(env["DATABASE_URL"], env["REDIS_URL"], stack.processes["backend"].pid, locust.proc.pid)
         sampler.start()
         log(f"ramp: {', '.join(map(str, steps_users))} users, {step_s:g}s each, {PRODUCTION_WORKERS} workers")
-        steps, stop_reason = ramp(ctx, locust, sampler, rec, steps_users, step_s, deadline, PRODUCTION_WORKERS)
+        # --short checks the report's structure: every step runs, whatever a loaded machine does to latency
+        steps, stop_reason = ramp(ctx, locust, sampler, rec, steps_users, step_s, deadline, PRODUCTION_WORKERS,
+                                  stop_on_breach=not (args.short or args.no_stop))
         t_end = time.time()
         sampler.stop()
         for _ in range(3):  # the alerts' state right after the stop
