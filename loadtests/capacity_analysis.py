@@ -219,15 +219,15 @@ def what_if(steps: list[Step]) -> list[WhatIf]:
     for label, get, threshold in CANDIDATES:
         crossed = [s for s in steps if get(s) is not None and get(s) > threshold]
         first = crossed[0] if crossed else None
-        share = (first.achieved_rps / capacity) if first and first.achieved_rps and capacity else None
+        share = (load_of(first) / capacity) if first and load_of(first) and capacity else None
         if first is None:
             verdict = "never crossed: would not warn"
+        elif b is not None and first.users >= b.users:
+            verdict = "crossed only with the SLO already broken: late"
         elif first is steps[0] or (share is not None and share < FINE_FROM):
             verdict = f"crossed at {share:.0%} of capacity: noisy" if share is not None else "crossed at the lightest step: noisy"
         elif any(s in noise for s in crossed):
             verdict = "also crossed in a transient breach: would fire on someone else's burst"
-        elif b is not None and first.users >= b.users:
-            verdict = "crossed only with the SLO already broken: late"
         else:
             verdict = f"crossed at {share:.0%} of capacity, before the breach: would warn in time" if share else "would warn"
         out.append(WhatIf(label, threshold, first, share, verdict))
@@ -259,6 +259,11 @@ class AlertVerdict:
     capacity_share: float | None  # load at firing / capacity (the knee's achieved req/s)
     verdict: str
     sentence: str
+
+
+def load_of(s: Step) -> float | None:
+    """A step's load: what its users offered (achieved collapses past the knee), else what was served."""
+    return s.offered_rps or s.achieved_rps
 
 
 def step_at(steps: list[Step], t: float) -> Step | None:
@@ -303,10 +308,10 @@ def judge_alert(e: AlertEvent, steps: list[Step]) -> AlertVerdict:
         return AlertVerdict(e.alert, e.severity, state, st, None, None, None, verdict, sentence)
     st = step_at(steps, e.first_firing)
     after = e.first_firing - st.start if st else None
-    rps = st.achieved_rps if st else None
+    rps = load_of(st) if st else None
     share = (rps / capacity) if rps is not None and capacity else None
     vs = e.first_firing - breach_t if breach_t is not None else None
-    where = (f"at step {st.index + 1} ({st.users} users, {rps:.0f} req/s achieved"
+    where = (f"at step {st.index + 1} ({st.users} users, {rps:.0f} req/s {'offered' if st.offered_rps else 'achieved'}"
              + (f", {share:.0%} of capacity" if share is not None else "") + f"), {after:.0f} s into the step"
              if st and rps is not None else "during the ramp")
     page = e.severity == "critical"

@@ -195,7 +195,8 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
               "Per alert that was pending or firing, or that should have warned (its expression reads request, "
               "latency, SLO, pool or CPU series) and stayed silent. *vs breach*: seconds from the start of the "
               "first step that broke an SLO to the firing (negative: before users felt it). *share of "
-              f"capacity*: achieved req/s of the firing step / the knee's. Verdict: fine when it fires before the "
+              f"capacity*: the firing step's offered req/s / the knee's achieved req/s (past the knee the "
+              "backend serves less than is offered). Verdict: fine when it fires before the "
               f"breach at >= {ca.FINE_FROM:.0%} of capacity; noisy below that; late after the breach; *threshold too "
               "high* when it never fires although the SLO broke.", "",
               "| alert | severity | state | step (users) | s into step | vs breach | share of capacity | verdict |",
