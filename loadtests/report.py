@@ -128,9 +128,11 @@ def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str
     lines = ["# Northstar alert verification", ""]
     lines += [f"- **{k}**: {v}" for k, v in header.items()]
     lines += ["", f"**Result: {'PASS' if not failures else 'FAIL'}**", "", "## The answer", ""]
-    lines += [f"- {sentence(r.name, a)}" for r in records for a in r.verdict.alerts] or ["- No alert was judged."]
+    lines += [f"- {sentence(r.name, a)}" for r in records for a in r.verdict.alerts]
     lines += [f"- **{r.name}**: nothing fired, as expected." for r in records
               if not r.verdict.alerts and r.verdict.ok]
+    if not records:
+        lines.append("- No scenario ran.")
     lines += [""]
     if failures:
         lines += ["## Failures", ""] + [f"- {f}" for f in failures] + [""]
