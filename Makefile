@@ -68,6 +68,10 @@ verify-alerts: build ## every fault scenario: exactly the right alerts fire and 
 tune-alerts: install ## sweep fault intensity: the level at which each alert starts to fire
 	@$(PY) -m loadtests.tune
 
+.PHONY: capacity
+capacity: install ## ramp real traffic (no fault) until an SLO breaks: the knee, what saturated, a verdict per alert (< 15 min)
+	@$(PY) -m loadtests.capacity $${CAPACITY_ARGS:-}
+
 test-alerts: ## send a synthetic alert through Alertmanager and show where it landed (stack up)
 	@$(PY) monitoring/scripts/send_test_alert.py
 

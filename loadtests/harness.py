@@ -406,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-frontend", action="store_true",
                         help="do not start the frontend (its scrape-failure alerts are then left out)")
     parser.add_argument("--report-dir", type=Path)
+    parser.add_argument("--no-dashboards", action="store_true", help="do not draw each scenario's dashboards (--short never does: make test's time)")
     args = parser.parse_args(argv)
 
     scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short)
@@ -476,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
 
         traceback.print_exc()
     finally:
+        if records and not (args.no_dashboards or args.short):  # each scenario's dashboards at its fault (report.py)
+            report.render_scenario_dashboards(stack.env.get("PROMETHEUS_URL", ""), records, report_dir, log)
         stack.down()
     elapsed = time.time() - t_run
     header = {"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_run)),

@@ -1,4 +1,9 @@
-"""The run report: Markdown plus one PNG timeline per scenario (matplotlib, headless).
+"""The run report: Markdown (report.md) and its HTML rendering (report.html, loadtests/report_html.py),
+one PNG timeline per scenario (matplotlib, headless) and each scenario's dashboards at its fault
+(monitoring.dashboards.render over the fault window, under dashboards/<scenario>/).
+
+The first screen answers in one sentence per alert and scenario: fired (after how long, within
+its bound or not, delivered where) or not, and whether that was expected.
 
 Timelines come from Prometheus (`query_range`, 1 s steps): requests per second, 5xx ratio and
 p95 latency of the backend, plus the alert states the harness polled, with the fault window
@@ -19,7 +24,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from loadtests.verdict import Verdict  # noqa: E402
+from loadtests.report_html import panel_gallery, to_html  # noqa: E402
+from loadtests.verdict import AlertResult, Verdict  # noqa: E402
 
 SERIES = {
     "rps": ('sum(rate(http_requests_total{job="backend"}[5s]))', "requests/s"),
@@ -44,6 +50,24 @@ class ScenarioRecord:
     alert_samples: list[tuple[float, dict[str, str]]] = field(default_factory=list)
     locust: dict = field(default_factory=dict)
     png: str = ""
+    dashboards: list = field(default_factory=list)  # monitoring.dashboards.render.PanelImage over the fault
+    dashboards_note: str = ""
+
+
+def render_scenario_dashboards(prometheus_url: str, records: list[ScenarioRecord], report_dir: Path,
+                               log=print) -> None:
+    """Every committed dashboard panel per scenario, over its fault window (10 s before the fault to
+    the fault's end; steady: its whole run). A rendering problem is noted, never fatal."""
+    from monitoring.dashboards.render import render_dashboards  # noqa: PLC0415
+
+    for rec in records:
+        start, end = rec.t_fault - 10, (rec.t_clear or rec.ended)
+        try:
+            rec.dashboards = render_dashboards(prometheus_url, start, end, report_dir / "dashboards" / rec.name,
+                                               scrape=1.0, title=f"Northstar dashboards: {rec.name} at its fault")
+        except Exception as exc:  # noqa: BLE001 - the verdict matters more than the pictures
+            rec.dashboards_note = f"dashboards not rendered: {type(exc).__name__}: {exc}"
+            log(f"{rec.name}: {rec.dashboards_note}")
 
 
 def fetch_series(query_range, start: float, end: float) -> dict[str, list[tuple[float, float]]]:
@@ -103,7 +127,13 @@ def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str
     report_dir.mkdir(parents=True, exist_ok=True)
     lines = ["# Northstar alert verification", ""]
     lines += [f"- **{k}**: {v}" for k, v in header.items()]
-    lines += ["", f"**Result: {'PASS' if not failures else 'FAIL'}**", ""]
+    lines += ["", f"**Result: {'PASS' if not failures else 'FAIL'}**", "", "## The answer", ""]
+    lines += [f"- {sentence(r.name, a)}" for r in records for a in r.verdict.alerts]
+    lines += [f"- **{r.name}**: nothing fired, as expected." for r in records
+              if not r.verdict.alerts and r.verdict.ok]
+    if not records:
+        lines.append("- No scenario ran.")
+    lines += [""]
     if failures:
         lines += ["## Failures", ""] + [f"- {f}" for f in failures] + [""]
     lines += ["## Scenarios", "", "| scenario | result | fault | duration | requests | failed | req/s |",
@@ -155,9 +185,30 @@ def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str
             lines += ["Locust failures: " + ", ".join(f"{k} x{v}" for k, v in r.locust["failures_by_name"].items()), ""]
         if r.png:
             lines += [f"![{r.name}]({r.png})", ""]
+        if r.dashboards:
+            lines += [f"Dashboards at the fault ([laid out as in Grafana](dashboards/{r.name}/index.html)):", ""]
+            lines += panel_gallery(r.dashboards, report_dir)
+        elif r.dashboards_note:
+            lines += [f"*{r.dashboards_note}*", ""]
     path = report_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
+    to_html(path, "Northstar alert verification")
     return path
+
+
+def sentence(scenario: str, a: AlertResult) -> str:
+    """One alert of one scenario, in one sentence."""
+    where = ", ".join(f"{k} {v}" for k, v in a.receivers.items())
+    if a.fired and a.latency_s is not None:
+        timing = f"fired {a.latency_s:.1f} s after the fault" + (
+            f" ({'within' if a.within_bound else 'outside'} its {a.bound_s:.1f} s bound)" if a.bound_s is not None else "")
+    elif a.fired:
+        timing = "was firing" + (" (carried over from an earlier scenario)" if a.carried else "")
+    else:
+        timing = "did not fire"
+    expected = "expected" if a.expected else "not expected"
+    return (f"**{a.alert}** in {scenario} {timing}" + (f", delivered to {where}" if where else "")
+            + f": {expected}" + (f" ({a.note})" if a.note else "") + ".")
 
 
 def stamp() -> str:

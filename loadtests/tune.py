@@ -20,7 +20,7 @@ import sys
 import time
 
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus
-from loadtests import report
+from loadtests import report, report_tune
 from loadtests.catalogue import KNOBS, BackendFaults, knob_errors
 from loadtests.harness import (REPORTS, Context, create_accounts, load_rules, log, tick, wait_clean_slate,
                                wait_targets)
@@ -83,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     report_dir = REPORTS / f"tune-{report.stamp()}"
     report_dir.mkdir(parents=True, exist_ok=True)
     stack = harness_stack(with_frontend=False, log=lambda m: print(m, flush=True))
-    lines = ["# Alert thresholds under load (loadtests.tune)", "",
-             f"Fast profile, {args.users} Locust users, each level held {args.hold:.0f}s"
-             f"{', settled between levels' if args.settle else ' (staircase)'}.", ""]
+    intro = [f"Fast profile, {args.users} Locust users, each level held {args.hold:.0f}s"
+             f"{', settled between levels' if args.settle else ' (staircase)'}."]
+    results: dict[str, list] = {}
+    watched: list[str] = []
     t_run = time.time()
     locust = None
     try:
@@ -113,18 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             while time.time() < deadline and not prom.query('sum(rate(http_requests_total{job="backend"}[5s])) > 1'):
                 time.sleep(0.5)
             time.sleep(8)
-            rows, first = sweep(ctx, knob, levels, args.hold, args.settle)
+            watched = ctx.rules.names()
+            rows, _first = sweep(ctx, knob, levels, args.hold, args.settle)
             locust.stop()
             locust = None
-            lines += [f"## {knob}", "", "| level | req/s | alerts that fired (seconds into the level) |", "|---|---|---|"]
-            for level, rps, fired, already in rows:
-                shown = ", ".join(f"{n} (+{t:.0f}s)" for n, t in sorted(fired.items())) or "none"
-                if already:
-                    shown += f"; already firing: {', '.join(already)}"
-                lines.append(f"| {level:g} | {rps:.1f} | {shown} |")
-            lines += ["", "| alert | fires from |", "|---|---|"]
-            lines += [f"| {n} | {knob} = {lvl:g} |" for n, lvl in sorted(first.items(), key=lambda kv: kv[1])]
-            lines.append("")
+            results[knob] = rows
             if knob != knobs[-1]:
                 log("waiting for alerts to resolve before the next knob")
                 wait_clean_slate(ctx, 150)
@@ -132,10 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         if locust is not None:
             locust.stop()
         stack.down()
-    path = report_dir / "tune.md"
-    path.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    log(f"report: {path} ({time.time() - t_run:.0f}s)")
+    path, page = report_tune.write(report_dir, intro, results, watched)
+    print(path.read_text())
+    log(f"report: {path} and {page} ({time.time() - t_run:.0f}s)")
     return 0
 
 
