@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # The test stack lives beside a developer's `make up`: own data folder, own database and Redis DB,
 # free ports picked at start (`stack.py up --free-ports`; <data>/stack.env says where), so test
 # stacks of several work trees, CI and a developer's stack never collide.
-TEST_STACK_ENV := NORTHSTAR_DATA_DIR=$(CURDIR)/.data/test-stack \
+TEST_STACK_ENV := STACK_DATA_DIR=$(CURDIR)/.data/test-stack \
   DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_stack_test} \
   REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/9}
 

@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from infra.product import PRODUCT  # noqa: E402
 from loadtests.verdict import Verdict  # noqa: E402
 
 SERIES = {
@@ -101,7 +102,7 @@ def _fmt(v: float | None, unit: str = "s") -> str:
 def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str], dashboards: list[str],
           failures: list[str]) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
-    lines = ["# Northstar alert verification", ""]
+    lines = [f"# {PRODUCT.name} alert verification", ""]
     lines += [f"- **{k}**: {v}" for k, v in header.items()]
     lines += ["", f"**Result: {'PASS' if not failures else 'FAIL'}**", ""]
     if failures:
