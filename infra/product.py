@@ -2,7 +2,7 @@
 business hours and port block, loaded and checked once.
 
 Everything that names the product or depends on those choices reads `PRODUCT` (the generators
-of monitoring/ and infra/k8s/, the stack's ports) or is generated from it (backend/app/product.py,
+of monitoring/ and infra/k8s/, the stack's ports) or is generated from it (backend/app/core/product.py,
 frontend/lib/product.ts: `python -m infra.product_files`). copier.yml asks for the same values
 and refuses the same invalid answers (`problems()` here, its validators there; infra/tests checks
 that both agree).

@@ -69,9 +69,13 @@ def renamed_files(root: Path = ROOT) -> list[Path]:
             if any(fnmatch.fnmatch(rel, pattern) for pattern in RENAMED)]
 
 
-def rename_text(text: str, template: tuple[str, str], product: Product = PRODUCT) -> str:
-    """template: (name, slug). README's `copier copy` line becomes the one attribution line."""
+def rename_text(text: str, template: tuple[str, str], product: Product = PRODUCT,
+                replace: tuple[tuple[str, str], ...] = ()) -> str:
+    """template: (name, slug); replace: further (old, new) pairs, e.g. the template's quoted Slack
+    channels in Terraform. README's `copier copy` line becomes the one attribution line."""
     name, slug = template
+    for old, new in replace:
+        text = text.replace(old, new)
     lines = []
     for line in text.splitlines(keepends=True):
         if ATTRIBUTION_MARKER in line:
@@ -83,14 +87,16 @@ def rename_text(text: str, template: tuple[str, str], product: Product = PRODUCT
     return "".join(lines)
 
 
-def rename(template: tuple[str, str], root: Path = ROOT, product: Product = PRODUCT) -> list[str]:
+def rename(template: tuple[str, str], root: Path = ROOT, product: Product = PRODUCT,
+           replace: tuple[tuple[str, str], ...] = ()) -> list[str]:
     """The template's name -> the product's in RENAMED files (idempotent; nothing when they are equal)."""
-    if (product.name, product.slug) == template:
+    replace = tuple((old, new) for old, new in replace if old != new)
+    if (product.name, product.slug) == template and not replace:
         return []
     changed = []
     for path in renamed_files(root):
         text = path.read_text()
-        new = rename_text(text, template, product)
+        new = rename_text(text, template, product, replace)
         if new != text:
             path.write_text(new)
             changed.append(path.relative_to(root).as_posix())
@@ -103,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rename", action="store_true", help="rename the template's name in RENAMED files")
     parser.add_argument("--template-name", help="with --rename: the template's name (copier.yml template_name)")
     parser.add_argument("--template-slug", help="with --rename: the template's slug (copier.yml template_slug)")
+    parser.add_argument("--replace", nargs=2, action="append", default=[], metavar=("OLD", "NEW"),
+                        help="with --rename: also replace OLD by NEW in RENAMED files")
     args = parser.parse_args(argv)
     if args.check:
         stale = diff()
@@ -112,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rename:
         if not (args.template_name and args.template_slug):
             parser.error("--rename needs --template-name and --template-slug")
-        for rel in rename((args.template_name, args.template_slug)):
+        for rel in rename((args.template_name, args.template_slug), replace=tuple(map(tuple, args.replace))):
             print(f"renamed in {rel}")
     for rel in write():
         print(f"wrote {rel}")

@@ -157,11 +157,13 @@ def test_answers_reach_rules_routing_dashboards_ports_and_names(project):
     prom = yaml.safe_load((project / "monitoring/prometheus/prometheus.yml").read_text())
     backend = next(c for c in prom["scrape_configs"] if c["job_name"] == "backend")["static_configs"][0]
     assert backend == {"targets": ["127.0.0.1:8101"], "labels": {"service": "ledger-api"}}
-    slo = (project / "monitoring/grafana/dashboards/acmeledger-slo.json").read_text()
+    slo = (project / "monitoring/grafana/dashboards" / "acmeledger-slo.json").read_text()
     assert '"title": "Acme Ledger SLOs"' in slo and '"value": 0.005' in slo and '"value": 0.02' in slo
     assert 'NAME = "Acme Ledger"' in (project / "backend/app/core/product.py").read_text()
     assert "# Acme Ledger" in (project / "README.md").read_text().splitlines()[0]
     assert "pagerduty_service.product" in (project / "infra/pagerduty/outputs.tf").read_text()
+    sentry = (project / "infra/sentry/main.tf").read_text()
+    assert 'target_identifier = "#ledger-alerts"' in sentry and 'channel   = "#ledger-eng"' in sentry
     # the rendered promtool tests check the 99.5% budget: 20x burn = 10% errors pages
     page = (project / "monitoring/prometheus/tests/production/AvailabilityBudgetBurnPage.test.yml").read_text()
     assert "values: 0+6x89" in page and "burning 20.0x" in page
