@@ -70,15 +70,16 @@ def renamed_files(root: Path = ROOT) -> list[Path]:
 
 
 def rename_text(text: str, template: tuple[str, str], product: Product = PRODUCT,
-                replace: tuple[tuple[str, str], ...] = ()) -> str:
+                replace: tuple[tuple[str, str], ...] = (), attribution: bool = True) -> str:
     """template: (name, slug); replace: further (old, new) pairs, e.g. the template's quoted Slack
-    channels in Terraform. README's `copier copy` line becomes the one attribution line."""
+    channels in Terraform. attribution: the `copier copy` line becomes the one attribution line
+    (README.md only)."""
     name, slug = template
     for old, new in replace:
         text = text.replace(old, new)
     lines = []
     for line in text.splitlines(keepends=True):
-        if ATTRIBUTION_MARKER in line:
+        if attribution and ATTRIBUTION_MARKER in line:
             lines.append(f"copier update --trust   # improvements of the {name} template this product "
                          "started from (docs/adopting.md)\n")
             continue
@@ -96,7 +97,7 @@ def rename(template: tuple[str, str], root: Path = ROOT, product: Product = PROD
     changed = []
     for path in renamed_files(root):
         text = path.read_text()
-        new = rename_text(text, template, product, replace)
+        new = rename_text(text, template, product, replace, attribution=path == root / "README.md")
         if new != text:
             path.write_text(new)
             changed.append(path.relative_to(root).as_posix())
