@@ -27,7 +27,7 @@ HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 DAYS_RE = re.compile(rf"^({'|'.join(DAYS)})(:({'|'.join(DAYS)}))?$")
 # The contract ports of docs/contracts.md; a product's block is these plus its port_offset.
-CONTRACT_PORTS = (8000, 8001, 3000, 9090, 9093, 9100, 8969, 9911, 55432, 56379)
+CONTRACT_PORTS = (8000, 8001, 3000, 9090, 9093, 9100, 9187, 9121, 8969, 9911, 55432, 56379)
 
 
 @dataclass(frozen=True)

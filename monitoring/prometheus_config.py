@@ -42,6 +42,8 @@ NATIVE_TARGETS = {
     "node-exporter": f"127.0.0.1:{PRODUCT.port(9100)}",
     "prometheus": f"127.0.0.1:{PRODUCT.port(9090)}",
     "alertmanager": f"127.0.0.1:{PRODUCT.port(9093)}",
+    "postgres-exporter": f"127.0.0.1:{PRODUCT.port(9187)}",
+    "redis-exporter": f"127.0.0.1:{PRODUCT.port(9121)}",
 }
 NATIVE_ALERTMANAGER = f"127.0.0.1:{PRODUCT.port(9093)}"
 
