@@ -424,7 +424,7 @@ def cost_expr_tests(p: Profile) -> list[dict]:
     ]
     exceptions = (sel("http_unhandled_exceptions_total", BACKEND, exception_type="KeyError", route="/api/projects"),
                   t.counter((0.25, 121)))
-    b = {"service": "backend"}
+    b = {"service": SVC}
     prom = {"job": "prometheus", "instance": PROMETHEUS["instance"]}
 
     def expect(expr: str, value: float, labels: dict) -> dict:
