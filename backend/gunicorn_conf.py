@@ -1,4 +1,4 @@
-"""Gunicorn for the Northstar API: `gunicorn -c gunicorn_conf.py` from backend/.
+"""Gunicorn for the API: `gunicorn -c gunicorn_conf.py` from backend/.
 
 - uvicorn workers (app/core/gunicorn_worker.py: uvicorn_worker.UvicornWorker, access log off);
   the app is built by the factory app.main:create_app() in each worker.
@@ -15,6 +15,8 @@ GRACEFUL_TIMEOUT (20), PROMETHEUS_MULTIPROC_DIR (<repo>/.data/metrics-multiproc)
 import os
 from pathlib import Path
 
+from app.core import product
+
 _REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_REPO / ".data" / "metrics-multiproc"))
 MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -26,7 +28,7 @@ wsgi_app = "app.main:create_app()"
 chdir = str(Path(__file__).resolve().parent)
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "app.core.gunicorn_worker.NorthstarUvicornWorker"
+worker_class = "app.core.gunicorn_worker.AppUvicornWorker"
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 timeout = 30
 keepalive = 5
@@ -35,7 +37,7 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # No server-level X-Forwarded-For handling: the app trusts exactly one proxy hop, by address and
 # shared secret (app/core/client_address.py, TRUSTED_PROXY_*).
 forwarded_allow_ips = ""
-proc_name = "northstar-api"
+proc_name = f"{product.SLUG}-api"
 # gunicorn 27's control socket lives in $HOME and would clash between several instances (tests).
 control_socket_disable = True
 

@@ -1,7 +1,7 @@
 """Fixtures shared by the journeys: the running stack, Chromium, Spotlight, canaries, artifacts.
 
 The suite needs a running stack (e2e/run.sh starts one); it stops at once with a clear message
-when `<NORTHSTAR_DATA_DIR>/stack.env` is missing or a service does not answer.
+when `<STACK_DATA_DIR>/stack.env` is missing or a service does not answer.
 """
 
 from __future__ import annotations

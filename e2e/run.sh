@@ -22,7 +22,7 @@ test_env=$(make -s --no-print-directory --eval 'e2e-print-test-env: ; @echo $(TE
   echo "[e2e] could not read TEST_STACK_ENV from the Makefile" >&2; exit 2; }
 for assignment in $test_env; do export "${assignment?}"; done
 export PYTHONPATH=$ROOT NEXT_TELEMETRY_DISABLED=1
-DATA=$NORTHSTAR_DATA_DIR
+DATA=$STACK_DATA_DIR
 FRONTEND_MODE=${E2E_FRONTEND:-tree}
 SNAPSHOT=$DATA/e2e-frontend
 

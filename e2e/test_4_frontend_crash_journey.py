@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
+from infra.product import PRODUCT
 from support.browser import BrowserJourney
 from support.polling import eventually
 from support.spotlight import SentryEvent, SpotlightCollector
@@ -45,7 +46,7 @@ def crash(journey: BrowserJourney) -> CrashRun:
     page = journey.page
     try:
         page.goto("/pricing")
-        expect(page.get_by_role("heading", name="Northstar is having trouble")).to_be_visible()
+        expect(page.get_by_role("heading", name=f"{PRODUCT.name} is having trouble")).to_be_visible()
         reference = page.get_by_text(re.compile(r"^Reference: ")).locator("code")
         expect(reference).to_have_text(re.compile(r"^[0-9a-f]{32}$"))
         run.reference = reference.inner_text().strip()
@@ -61,7 +62,7 @@ def test_frontend_crash_shows_global_error_boundary(crash: CrashRun) -> None:
     assert "The error has been reported" in crash.body_text, crash.body_text
     assert "quote this when you contact support" in crash.body_text, crash.body_text
     assert crash.marker not in crash.body_text, "the exception text must not be shown to the user"
-    assert crash.journey.page.get_by_role("link", name="Reload Northstar").is_visible()
+    assert crash.journey.page.get_by_role("link", name=f"Reload {PRODUCT.name}").is_visible()
 
 
 def _crash_events(spotlight: SpotlightCollector, marker: str) -> list[SentryEvent]:

@@ -36,6 +36,7 @@ from pathlib import Path
 from infra.local.services import Ports
 from infra.local.stack import Stack, down
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
+from infra.product import PRODUCT
 from loadtests import capacity_analysis as ca
 from loadtests import report
 from loadtests.harness import Context, create_accounts, load_rules, tick, wait_clean_slate, wait_targets
@@ -55,7 +56,7 @@ SHORT_STEPS = [2, 4]
 SHORT_STEP_S = 12.0
 SETTLE_S = 8.0  # the start of a step (spawning, sign-ups) is not measured
 WARMUP_S, SHORT_WARMUP_S = 20.0, 5.0  # a cold backend's first requests (at 2 users/s) before the ramp
-DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_capacity"
+DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/" + PRODUCT.slug + "_capacity"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 BACKEND_ENV = {
     "WEB_CONCURRENCY": str(PRODUCTION_WORKERS),
@@ -71,7 +72,7 @@ def log(msg: str) -> None:
 
 
 def data_dir() -> Path:
-    """Its own folder (never NORTHSTAR_DATA_DIR: inside e2e that is the journeys' running stack)."""
+    """Its own folder (never STACK_DATA_DIR: inside e2e that is the journeys' running stack)."""
     return Path(os.environ.get("CAPACITY_DATA_DIR", ROOT / ".data" / "capacity")).resolve()
 
 
@@ -101,8 +102,8 @@ class RampLocust(LocustProcess):
         cmd = [str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "--host", self.host,
                "--run-time", f"{self.max_run_time_s}s", "--stop-timeout", "3", "--csv", str(self.csv_prefix),
                "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NORTHSTAR_FRONTEND_URL": "",
-               "NORTHSTAR_ACCOUNTS_FILE": str(self.accounts_file or ""),
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOADTEST_FRONTEND_URL": "",
+               "LOADTEST_ACCOUNTS_FILE": str(self.accounts_file or ""),
                "CAPACITY_STEPS": ",".join(map(str, self.steps)), "CAPACITY_STEP_SECONDS": str(self.step_s),
                "CAPACITY_SPAWN_RATE": str(self.spawn_rate), "CAPACITY_EVENTS": str(self.events)}
         out = open(self.csv_prefix.with_suffix(".log"), "wb")  # noqa: SIM115 - handed to the child
@@ -412,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
 
             t0 = time.time()
             raw["dashboards"] = render_dashboards(env["PROMETHEUS_URL"], t_ramp, t_end, report_dir / "dashboards",
-                                                  scrape=1.0, title="Northstar dashboards over the capacity ramp")
+                                                  scrape=1.0, title=f"{PRODUCT.name} dashboards over the capacity ramp")
             log(f"dashboards: {len(raw['dashboards'])} panels in {time.time() - t0:.0f}s")
     except KeyboardInterrupt as exc:
         failures.append(f"interrupted ({exc})")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from infra.product import PRODUCT
 from loadtests.rules import Fill
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,6 +238,12 @@ def _fill(spec: Mapping[str, Any], fault: Fault, env: Mapping[str, str]) -> Fill
                 delay=_number(spec.get("delay", 0.0), fault, env))
 
 
+def _labels(spec: Mapping[str, str]) -> dict[str, str]:
+    """Expected alert labels; the catalogue's service "backend" is the API, whose `service` label is the
+    product's (product.toml `service`)."""
+    return {k: PRODUCT.service if (k, v) == ("service", "backend") else v for k, v in spec.items()}
+
+
 def _receivers(spec: str | list[str]) -> tuple[Receiver, ...]:
     return RECEIVER_GROUPS[spec] if isinstance(spec, str) else tuple(Receiver.parse(r) for r in spec)
 
@@ -246,7 +253,7 @@ def scenario_from(name: str, spec: Mapping[str, Any], env: Mapping[str, str] = o
     traffic = DATA["traffic"][spec.get("traffic", "default")]
     expect = tuple(
         Expect(e["alert"], _receivers(e["receivers"]), _fill(e.get("fill", {}), fault, env),
-               dict(e.get("labels", {})), bool(e.get("resolves", True)), e.get("note", ""),
+               _labels(e.get("labels", {})), bool(e.get("resolves", True)), e.get("note", ""),
                e.get("margin_exception", ""))
         for e in spec.get("expect", ()))
     return Scenario(name, spec["description"], fault, expect, dict(spec.get("may_fire", {})),

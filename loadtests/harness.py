@@ -303,7 +303,7 @@ def create_accounts(ctx: Context, n: int = 16) -> Path:
     accounts = []
     with httpx.Client(base_url=ctx.env["BACKEND_URL"], timeout=30) as http:
         for i in range(n):
-            email = f"lt-customer-{int(ctx.run_started)}-{i}@loadtest.northstar.dev"
+            email = f"lt-customer-{int(ctx.run_started)}-{i}@loadtest.example.test"
             resp = http.post("/api/auth/signup", json={"email": email, "password": "loadtest-password-1",
                                                        "name": f"Customer {i}"})
             resp.raise_for_status()

@@ -42,8 +42,8 @@ class LocustProcess:
                "-u", str(self.users), "-r", str(SPAWN_RATE), "--run-time", f"{self.max_run_time_s}s",
                "--stop-timeout", "3", "--csv", str(self.csv_prefix), "--only-summary",
                "--loglevel", "WARNING", "--exit-code-on-error", "0", *self.classes]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NORTHSTAR_FRONTEND_URL": self.frontend_url,
-               "NORTHSTAR_ACCOUNTS_FILE": str(self.accounts_file or "")}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOADTEST_FRONTEND_URL": self.frontend_url,
+               "LOADTEST_ACCOUNTS_FILE": str(self.accounts_file or "")}
         log = open(self.csv_prefix.with_suffix(".log"), "wb")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

@@ -24,6 +24,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from infra.product import PRODUCT  # noqa: E402
 from loadtests.report_html import panel_gallery, to_html  # noqa: E402
 from loadtests.verdict import AlertResult, Verdict  # noqa: E402
 
@@ -64,7 +65,7 @@ def render_scenario_dashboards(prometheus_url: str, records: list[ScenarioRecord
         start, end = rec.t_fault - 10, (rec.t_clear or rec.ended)
         try:
             rec.dashboards = render_dashboards(prometheus_url, start, end, report_dir / "dashboards" / rec.name,
-                                               scrape=1.0, title=f"Northstar dashboards: {rec.name} at its fault")
+                                               scrape=1.0, title=f"{PRODUCT.name} dashboards: {rec.name} at its fault")
         except Exception as exc:  # noqa: BLE001 - the verdict matters more than the pictures
             rec.dashboards_note = f"dashboards not rendered: {type(exc).__name__}: {exc}"
             log(f"{rec.name}: {rec.dashboards_note}")
@@ -125,7 +126,7 @@ def _fmt(v: float | None, unit: str = "s") -> str:
 def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str], dashboards: list[str],
           failures: list[str]) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
-    lines = ["# Northstar alert verification", ""]
+    lines = [f"# {PRODUCT.name} alert verification", ""]
     lines += [f"- **{k}**: {v}" for k, v in header.items()]
     lines += ["", f"**Result: {'PASS' if not failures else 'FAIL'}**", "", "## The answer", ""]
     lines += [f"- {sentence(r.name, a)}" for r in records for a in r.verdict.alerts]
@@ -192,7 +193,7 @@ def write(report_dir: Path, records: list[ScenarioRecord], header: dict[str, str
             lines += [f"*{r.dashboards_note}*", ""]
     path = report_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
-    to_html(path, "Northstar alert verification")
+    to_html(path, f"{PRODUCT.name} alert verification")
     return path
 
 

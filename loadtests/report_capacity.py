@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from infra.product import PRODUCT  # noqa: E402
 from loadtests import capacity_analysis as ca  # noqa: E402
 from loadtests.report_html import panel_gallery, to_html  # noqa: E402
 from monitoring.dashboards.render import PanelImage  # noqa: E402
@@ -181,7 +182,7 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
         ("capacity-resources.png", plot_resources))}
     k, b = ca.knee(r.steps), ca.saturating_breach(r.steps)
     fired = [v for v in r.verdicts if v.state != "silent" or not v.verdict.startswith("not a load signal")]
-    lines = ["# Northstar capacity: what load pages us", "", "## The answer", "", r.answer, ""]
+    lines = [f"# {PRODUCT.name} capacity: what load pages us", "", "## The answer", "", r.answer, ""]
     lines += [f"- {v.sentence}" for v in fired] or ["- No alert was pending or firing during the ramp."]
     quiet = [v.alert for v in r.verdicts if v not in fired]
     if quiet:
@@ -293,7 +294,7 @@ def write(report_dir: Path, r: Result) -> tuple[Path, Path]:
         lines += ["Not rendered (`--no-dashboards`, or the run failed before).", ""]
     md = report_dir / "capacity.md"
     md.write_text("\n".join(lines) + "\n")
-    return md, to_html(md, "Northstar capacity report")
+    return md, to_html(md, f"{PRODUCT.name} capacity report")
 
 
 # --- the run's raw record: capacity.json, from which the report is (re)drawn ------------------------

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from infra.product import PRODUCT  # noqa: E402
 from loadtests.report_html import to_html  # noqa: E402
 
 # rows of one knob: (level, req/s, {alert: seconds into the level it first fired}, [already firing])
@@ -98,4 +99,4 @@ def write(report_dir: Path, intro: list[str], results: dict[str, Rows], alerts: 
         lines.append("")
     md = report_dir / "tune.md"
     md.write_text("\n".join(lines) + "\n")
-    return md, to_html(md, "Northstar alert thresholds under load")
+    return md, to_html(md, f"{PRODUCT.name} alert thresholds under load")

@@ -3,8 +3,8 @@ profile, its own data folder and free ports, so that it never clashes with a dev
 or the e2e test stack.
 
 What the harness sets (each overridable from the caller's environment):
-- data folder .data/loadtests (`NORTHSTAR_DATA_DIR`); every port free, picked at start;
-- database .../northstar_loadtest, Redis DB 10 (`LOADTEST_DATABASE_URL`, `LOADTEST_REDIS_URL`);
+- data folder .data/loadtests (`STACK_DATA_DIR`); every port free, picked at start;
+- database .../<slug>_loadtest, Redis DB 10 (`LOADTEST_DATABASE_URL`, `LOADTEST_REDIS_URL`);
 - `RATE_LIMIT_AUTH_PER_MINUTE` = 100000: every Locust user signs up from 127.0.0.1;
 - `ANALYTICS_RETRY_MAX_SECONDS` = 4: the outbox retries at most every 4 s, so a Mixpanel outage
   drains within seconds of recovery (production keeps its 300 s backoff cap);
@@ -22,10 +22,11 @@ from pathlib import Path
 
 from infra.local.services import Ports
 from infra.local.stack import Stack, down
+from infra.product import PRODUCT
 from monitoring.profiles import FAST
 
 ROOT = Path(__file__).resolve().parents[1]
-DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_loadtest"
+DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PRODUCT.slug}_loadtest"
 REDIS_URL = "redis://127.0.0.1:6379/10"
 BACKEND_ENV = {
     "RATE_LIMIT_AUTH_PER_MINUTE": "100000",
@@ -37,7 +38,7 @@ BACKEND_ENV = {
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("NORTHSTAR_DATA_DIR", ROOT / ".data" / "loadtests")).resolve()
+    return Path(os.environ.get("STACK_DATA_DIR", ROOT / ".data" / "loadtests")).resolve()
 
 
 def frontend_built() -> bool:

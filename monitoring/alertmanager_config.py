@@ -20,6 +20,7 @@ the capture server; there the PagerDuty URL (`url`, not a secret) is the capture
 
 from __future__ import annotations
 
+from infra.product import PRODUCT
 from monitoring.profiles import PRODUCTION, Profile
 
 SECRET_FILES = {
@@ -29,11 +30,14 @@ SECRET_FILES = {
 }
 LOCAL_CAPTURE = "http://127.0.0.1:9911"
 
+# The product's business hours and on-call channels (product.toml [alerting]).
 BUSINESS_HOURS = {
-    "weekdays": ["monday:friday"],
-    "times": [{"start_time": "09:00", "end_time": "18:00"}],
-    "location": "Europe/London",
+    "weekdays": [PRODUCT.business_days],
+    "times": [{"start_time": PRODUCT.business_hours_start, "end_time": PRODUCT.business_hours_end}],
+    "location": PRODUCT.time_zone,
 }
+ALERTS_CHANNEL = PRODUCT.slack_alerts_channel
+ENGINEERING_CHANNEL = PRODUCT.slack_engineering_channel
 ALWAYS = {"weekdays": ["sunday:saturday"]}  # Sunday is day 0
 
 SLACK_TITLE = ('[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
@@ -67,7 +71,7 @@ def build(*, profile: Profile = PRODUCTION, pagerduty_url: str | None = None,
         "send_resolved": True,
         "severity": "{{ if eq .CommonLabels.severity \"critical\" }}critical{{ else }}warning{{ end }}",
         "description": "{{ .CommonLabels.alertname }} ({{ .CommonLabels.service }}): {{ .CommonAnnotations.summary }}",
-        "client": "Northstar Alertmanager",
+        "client": f"{PRODUCT.name} Alertmanager",
         "details": {
             "service": "{{ .CommonLabels.service }}",
             "summary": "{{ .CommonAnnotations.summary }}",
@@ -103,9 +107,9 @@ def build(*, profile: Profile = PRODUCTION, pagerduty_url: str | None = None,
         }],
         "receivers": [
             {"name": "pagerduty", "pagerduty_configs": [pagerduty]},
-            {"name": "slack-alerts", "slack_configs": [_slack("#alerts", "slack_alerts", secrets_dir)]},
+            {"name": "slack-alerts", "slack_configs": [_slack(ALERTS_CHANNEL, "slack_alerts", secrets_dir)]},
             {"name": "slack-engineering",
-             "slack_configs": [_slack("#engineering", "slack_engineering", secrets_dir)]},
+             "slack_configs": [_slack(ENGINEERING_CHANNEL, "slack_engineering", secrets_dir)]},
         ],
         "time_intervals": [{"name": "business-hours", "time_intervals": [business_hours]}],
     }

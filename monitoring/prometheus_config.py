@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.product import PRODUCT
 from monitoring.profiles import Profile
 from monitoring.rules.catalogue import RULE_FILE
 
@@ -21,7 +22,7 @@ class Job:
 
 
 JOBS = [
-    Job("backend", "backend"),
+    Job("backend", PRODUCT.service),
     Job("nextjs", "frontend", "/api/metrics"),
     Job("node-exporter", "node"),
     Job("prometheus", "prometheus"),
@@ -33,16 +34,18 @@ JOBS = [
 JOBS_BY_NAME = {j.name: j for j in JOBS}
 
 # contracts.md ports; every server binds 127.0.0.1.
+# (moved by the product's port_offset, product.toml [runtime]; infra/tests checks them against
+# infra/local/services.py PORTS).
 NATIVE_TARGETS = {
-    "backend": "127.0.0.1:8001",
-    "nextjs": "127.0.0.1:3000",
-    "node-exporter": "127.0.0.1:9100",
-    "prometheus": "127.0.0.1:9090",
-    "alertmanager": "127.0.0.1:9093",
-    "postgres-exporter": "127.0.0.1:9187",
-    "redis-exporter": "127.0.0.1:9121",
+    "backend": f"127.0.0.1:{PRODUCT.port(8001)}",
+    "nextjs": f"127.0.0.1:{PRODUCT.port(3000)}",
+    "node-exporter": f"127.0.0.1:{PRODUCT.port(9100)}",
+    "prometheus": f"127.0.0.1:{PRODUCT.port(9090)}",
+    "alertmanager": f"127.0.0.1:{PRODUCT.port(9093)}",
+    "postgres-exporter": f"127.0.0.1:{PRODUCT.port(9187)}",
+    "redis-exporter": f"127.0.0.1:{PRODUCT.port(9121)}",
 }
-NATIVE_ALERTMANAGER = "127.0.0.1:9093"
+NATIVE_ALERTMANAGER = f"127.0.0.1:{PRODUCT.port(9093)}"
 
 # docker-compose service names (the root docker-compose.yml).
 DOCKER_TARGETS = {
@@ -81,7 +84,7 @@ def build(
             "scrape_timeout": profile.scrape_timeout,
             "evaluation_interval": profile.evaluation_interval,
             # Added to every alert sent to Alertmanager and to remote-write/federation.
-            "external_labels": {"cluster": "northstar", "environment": environment,
+            "external_labels": {"cluster": PRODUCT.slug, "environment": environment,
                                 "alert_profile": profile.name},
         },
         "rule_files": rule_files if rule_files is not None else [f"rules/{profile.name}/{RULE_FILE}"],

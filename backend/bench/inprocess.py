@@ -23,6 +23,8 @@ import uuid
 
 from sqlalchemy.engine import make_url
 
+from app.core import product
+
 PATHS = {"cached": "/api/projects/{project_id}", "db": "/api/projects"}
 QUERY = {"cached": b"", "db": b"limit=20"}
 
@@ -116,9 +118,9 @@ def main() -> int:
 
     from bench.run import _admin
 
-    server_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar")
+    server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
     run = uuid.uuid4().hex[:8]
-    db_name = f"northstar_inproc_{run}"
+    db_name = f"{product.SLUG}_inproc_{run}"
     db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
     base_env = {
         **os.environ, "DATABASE_URL": db_url, "REDIS_KEY_PREFIX": f"nsinproc:{run}:", "SENTRY_DSN": "",
@@ -135,7 +137,7 @@ def main() -> int:
                        env={**base_env}, capture_output=True)
         table = {}
         for name, extra in modes.items():
-            env = {**base_env, **extra, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="northstar-inproc-")}
+            env = {**base_env, **extra, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-inproc-")}
             out_file = os.path.join(env["PROMETHEUS_MULTIPROC_DIR"], "result.json")
             cmd = [sys.executable, "-m", "bench.inprocess", "--child", out_file, "--n", str(args.n),
                    "--repeat", str(args.repeat)] + (["--profile"] if args.profile else [])

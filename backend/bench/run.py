@@ -3,7 +3,7 @@
     cd backend && ../.venv/bin/python -m bench.run [--duration 8] [--connections 32] [--only NAME ...]
 
 Each variant is the same app and endpoints, started as its own uvicorn (one worker, 127.0.0.1,
-free port) with extra environment, against one bench database (northstar_bench_<random>,
+free port) with extra environment, against one bench database (<slug>_bench_<random>,
 created and migrated here, dropped at the end). wrk drives the load. With several variants the
 table shows each one's throughput as a ratio of the first, measured side by side in one run.
 Add a variant by appending to VARIANTS (name, env overrides).
@@ -25,6 +25,8 @@ import asyncpg
 import httpx
 from redis import Redis
 from sqlalchemy.engine import make_url
+
+from app.core import product
 
 from infra.local.app_server import LiveServer
 from infra.local.services import BACKEND_DIR
@@ -108,7 +110,7 @@ def seed(base_url: str, projects: int = 30) -> tuple[str, str]:
 
 def run_variant(variant: Variant, base_env: dict[str, str], duration: int, connections: int) -> dict[str, Result]:
     env = {**base_env, **variant.env}
-    log_path = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"northstar-bench-{variant.name}.log"
+    log_path = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"bench-{variant.name}.log"
     with LiveServer(env, app=variant.app, factory=variant.factory, log_path=log_path) as server:
         token, project_id = seed(server.url)
         results = {}
@@ -131,7 +133,7 @@ def run_interleaved(variants: list[Variant], base_env: dict[str, str], duration:
         targets = {}
         for v in variants:
             server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
-                                                    log_path=log_dir / f"northstar-bench-{v.name}.log"))
+                                                    log_path=log_dir / f"bench-{v.name}.log"))
             targets[v.name] = (server.url, *seed(server.url))
         for r in range(rounds):
             order = variants[r % len(variants):] + variants[: r % len(variants)]
@@ -190,9 +192,9 @@ def main() -> int:
         name, _, assignments = spec.partition(":")
         VARIANTS.append(Variant(name, dict(a.split("=", 1) for a in assignments.split(",") if a)))
 
-    server_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar")
+    server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
     run = uuid.uuid4().hex[:8]
-    db_name = f"northstar_bench_{run}"
+    db_name = f"{product.SLUG}_bench_{run}"
     db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
     redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     prefix = f"nsbench:{run}:"
@@ -202,7 +204,7 @@ def main() -> int:
     base_env = {
         "SENTRY_DSN": "",
         "SENTRY_SPOTLIGHT_URL": sentry_sink.url,
-        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="northstar-bench-metrics-"),
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"),
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,

@@ -15,6 +15,7 @@ from alembic.config import Config
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
+from app.core import product
 from app.core.config import Settings
 from app.main import create_app
 from infra.testkit import free_port  # noqa: F401 - the test kit's, used by the suites
@@ -74,7 +75,7 @@ def run_id() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(run_id: str):
-    name = f"northstar_test_{run_id}"
+    name = f"{product.SLUG}_test_{run_id}"
     url = create_database(name)
     try:
         command.upgrade(alembic_config(url), "head")
@@ -208,7 +209,7 @@ def logs():
     app_logging.set_log_stream(sys.stdout.buffer)
 
 
-async def create_migrated_database(server_url: str, name: str = "northstar") -> str:
+async def create_migrated_database(server_url: str, name: str = product.SLUG) -> str:
     """Create database `name` on the server of `server_url`, migrate it to head, return its URL."""
     url = server_url.rsplit("/", 1)[0] + "/" + name
     conn = await asyncpg.connect(asyncpg_dsn(server_url))

@@ -78,7 +78,7 @@ class ThrowawayPostgres:
     enter the folder a clone lives in (a `mktemp -d` folder is 0700)."""
 
     def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="northstar-test-pg-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="test-pg-"))
         self.port = free_port()
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 

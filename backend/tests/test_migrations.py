@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.core import product
 from app.models import Base
 from tests.conftest import alembic_config, create_database, drop_database
 
@@ -29,7 +30,7 @@ def _diff(url: str) -> list:
 
 
 def test_upgrade_head_on_fresh_db_matches_models_and_downgrade_works():
-    name = f"northstar_migr_{uuid.uuid4().hex[:10]}"
+    name = f"{product.SLUG}_migr_{uuid.uuid4().hex[:10]}"
     url = create_database(name)
     try:
         cfg = alembic_config(url)

@@ -94,7 +94,7 @@ async def test_exactly_one_access_line_per_request(client, logs):
     user = await signup(client, email="log@example.com", password=PASSWORD)
     logs.truncate(0), logs.seek(0)
     await client.get("/api/me", headers={**bearer(user["token"]), "X-Request-ID": "one-line"})
-    lines = [line for line in log_lines(logs) if line.get("logger_name") == "northstar.access"]
+    lines = [line for line in log_lines(logs) if line.get("logger_name") == "app.access"]
     assert len(lines) == 1
     line = lines[0]
     assert {k: line[k] for k in ("request_id", "method", "route", "path", "status_code")} == {

@@ -13,12 +13,13 @@ import sentry_sdk
 from fastapi import Request
 from pydantic import BaseModel, SecretStr
 
+from app.core import product
 from app.users.deps import CurrentPrincipal
 from tests.conftest import bearer, signup, table_counts
 from tests.obs_support import http, start_gunicorn
 
 PROXY_SECRET = "test-proxy-secret-" + uuid.uuid4().hex
-PROXY = {"X-Northstar-Proxy-Secret": PROXY_SECRET}
+PROXY = {"X-Trusted-Proxy-Secret": PROXY_SECRET}
 
 
 def behind_proxy(settings, **update):
@@ -47,7 +48,7 @@ async def test_forwarded_for_counts_only_from_the_trusted_proxy(make_client, set
     # A wrong secret from the proxy's address, or the right one from another address: ignored too.
     wrong = await make_client.client(s, client_addr=("127.0.0.1", 4001))
     assert await _login_statuses(wrong, 1, lambda i: {"X-Forwarded-For": "198.51.100.9",
-                                                     "X-Northstar-Proxy-Secret": "guess"}) == [429]
+                                                     "X-Trusted-Proxy-Secret": "guess"}) == [429]
     stolen = await make_client.client(s, client_addr=("10.8.8.8", 4000))
     assert await _login_statuses(stolen, 4, lambda i: {"X-Forwarded-For": f"198.51.100.{i}", **PROXY}) == [401] * 3 + [429]
 
@@ -145,7 +146,7 @@ async def test_sampled_request_events_carry_no_secret_and_outsiders_cannot_force
         assert request["query_string"] == "password=[Filtered]&email=[Filtered]&token=[Filtered]&page=2"
         headers = {k.lower(): v for k, v in request["headers"].items()}
         assert {"x-auth-token", "x-csrf-token", "x-custom-canary", "authorization", "x-forwarded-for",
-                "x-northstar-proxy-secret"}.isdisjoint(headers)
+                "x-trusted-proxy-secret"}.isdisjoint(headers)
         assert headers["baggage"] == f"sentry-trace_id={trace_id},sentry-sampled=true"
         assert headers["referer"] == "http://127.0.0.1:3000/login?email=[Filtered]&password=[Filtered]&token=[Filtered]"
         assert event["contexts"]["trace"]["trace_id"] == trace_id
@@ -263,4 +264,4 @@ async def test_production_serves_no_api_docs(make_client, settings, db):
     assert (await prod.get("/health")).status_code == 200
     dev = await make_client.client(settings)
     assert (await dev.get("/openapi.json")).status_code == 200
-    assert json.loads((await dev.get("/openapi.json")).content)["info"]["title"] == "Northstar API"
+    assert json.loads((await dev.get("/openapi.json")).content)["info"]["title"] == f"{product.NAME} API"

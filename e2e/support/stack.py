@@ -1,4 +1,4 @@
-"""Where the running stack is: `<NORTHSTAR_DATA_DIR>/stack.env`, written by infra/local/stack.py `up`."""
+"""Where the running stack is: `<STACK_DATA_DIR>/stack.env`, written by infra/local/stack.py `up`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def load() -> Stack:
     folder = default_data_dir()
     env_file = folder / "stack.env"
     hint = (f"start it first: e2e/run.sh (does everything), or `make build` then "
-            f"`NORTHSTAR_DATA_DIR={folder} python infra/local/stack.py up --profile fast --free-ports`")
+            f"`STACK_DATA_DIR={folder} python infra/local/stack.py up --profile fast --free-ports`")
     if not env_file.exists():
         raise StackNotUp(f"no {env_file}: the stack is not up ({hint})")
     values = read_env_file(env_file)

@@ -3,10 +3,11 @@ import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import { NavBar } from '@/components/NavBar';
 import { Telemetry } from '@/components/Telemetry';
+import { PRODUCT_NAME } from '@/lib/product';
 import './globals.css';
 
 export const metadata: Metadata = {
-  title: { default: 'Northstar', template: '%s · Northstar' },
+  title: { default: PRODUCT_NAME, template: `%s · ${PRODUCT_NAME}` },
   description: 'Projects and tasks for small teams.',
 };
 

@@ -1,11 +1,12 @@
 import Link from 'next/link';
+import { PRODUCT_NAME } from '@/lib/product';
 
 export default function LandingPage() {
   return (
     <>
       <section className="hero">
         <h1>Keep every project on course.</h1>
-        <p className="muted">Northstar keeps your team&apos;s projects and tasks in one calm place.</p>
+        <p className="muted">{PRODUCT_NAME} keeps your team&apos;s projects and tasks in one calm place.</p>
         <div className="row">
           <Link className="btn" href="/signup">
             Get started free

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useState, useSyncExternalStore } from 'react';
 import { api } from '@/lib/api/endpoints';
 import { ApiError } from '@/lib/api/errors';
+import { PRODUCT_NAME } from '@/lib/product';
 import { isProbablySignedIn, markSignedOut, onSessionHintChange } from '@/lib/sessionHint';
 
 export function NavBar() {
@@ -34,7 +35,7 @@ export function NavBar() {
     <header className="nav">
       <div className="nav-inner">
         <Link className="brand" href="/">
-          Northstar
+          {PRODUCT_NAME}
         </Link>
         <Link href="/pricing">Pricing</Link>
         {signedIn ? (

@@ -12,8 +12,8 @@ describe('pageTemplate', () => {
     ['/projects/0f3c5a2e-8d7b-4c1a-9e6f-112233445566', '/projects/[id]'],
     ['/projects/anything#tasks', '/projects/[id]'],
     ['http://127.0.0.1:3000/projects/abc?x=1', '/projects/[id]'],
-    ['https://northstar.example/pricing', '/pricing'],
-    ['https://northstar.example', '/'],
+    ['https://app.example/pricing', '/pricing'],
+    ['https://app.example', '/'],
   ])('%s -> %s', (path, template) => {
     expect(pageTemplate(path)).toBe(template);
   });

@@ -49,12 +49,12 @@ describe('setForwardedFor', () => {
   });
 
   it('sends the proxy secret from the server environment and never the client\'s copy', () => {
-    const spoofed: Record<string, string | string[] | undefined> = { 'x-northstar-proxy-secret': 'guessed' };
+    const spoofed: Record<string, string | string[] | undefined> = { 'x-trusted-proxy-secret': 'guessed' };
     setForwardedFor(spoofed, '127.0.0.1');
     expect(spoofed).toEqual({ 'x-forwarded-for': '127.0.0.1' });
-    const headers: Record<string, string | string[] | undefined> = { 'x-northstar-proxy-secret': 'guessed' };
+    const headers: Record<string, string | string[] | undefined> = { 'x-trusted-proxy-secret': 'guessed' };
     setForwardedFor(headers, '127.0.0.1', 's3cr3t');
-    expect(headers).toEqual({ 'x-forwarded-for': '127.0.0.1', 'x-northstar-proxy-secret': 's3cr3t' });
+    expect(headers).toEqual({ 'x-forwarded-for': '127.0.0.1', 'x-trusted-proxy-secret': 's3cr3t' });
   });
 
   it('drops the client\'s value even when the peer is unknown', () => {

@@ -20,19 +20,22 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from infra.local.services import Ports, backend_service, frontend_service
+from infra.product import PRODUCT
 
-PART_OF = "northstar"
-BACKEND_IMAGE = "northstar-backend"  # overlays set the registry name and tag (kustomize `images`)
-FRONTEND_IMAGE = "northstar-frontend"
-BACKEND_SECRET = "northstar-backend"  # created by the team, never committed (README)
+PART_OF = PRODUCT.slug
+BACKEND_IMAGE = f"{PRODUCT.slug}-backend"  # overlays set the registry name and tag (kustomize `images`)
+FRONTEND_IMAGE = f"{PRODUCT.slug}-frontend"
+BACKEND_SECRET = f"{PRODUCT.slug}-backend"  # created by the team, never committed (README)
+MIGRATE_JOB = f"{PRODUCT.slug}-migrate"
+INGRESS_HOST = f"{PRODUCT.slug}.example.com"  # the overlays set each environment's host
 MONITORING_NAMESPACE = "monitoring"  # where kube-prometheus-stack's Prometheus runs
 BACKEND_UID = 10001  # backend/Dockerfile `useradd --uid 10001`
 FRONTEND_UID = 1000  # the node image's `node` user (frontend/Dockerfile)
 PRESTOP_SECONDS = 10  # endpoints and ingress controllers drop the pod before SIGTERM arrives
 GRACEFUL_TIMEOUT = 20  # gunicorn_conf.py GRACEFUL_TIMEOUT: in-flight requests after SIGTERM
-MULTIPROC_DIR = "/var/run/northstar/metrics"
+MULTIPROC_DIR = "/var/run/app/metrics"
 
-PORTS = Ports()  # the contract ports (docs/contracts.md)
+PORTS = Ports.contract()  # the contract ports (docs/contracts.md), never a product's offset
 BACKEND = backend_service(PORTS, {})
 FRONTEND = frontend_service(PORTS)
 
@@ -83,7 +86,7 @@ def backend_env() -> list[dict]:
         {"name": "GRACEFUL_TIMEOUT", "value": str(GRACEFUL_TIMEOUT)},
         {"name": "ENVIRONMENT", "value": "development"},  # each overlay sets its own
         {"name": "FAULT_INJECTION_ENABLED", "value": "false"},  # faults never exist in a cluster
-        {"name": "FAULT_STATE_FILE", "value": "/tmp/northstar-faults.json"},
+        {"name": "FAULT_STATE_FILE", "value": "/tmp/faults.json"},
         {"name": "COOKIE_SECURE", "value": "true"},
         {"name": "GIT_SHA", "value": "unknown"},  # CI sets the image's commit (overlay patch)
     ]
@@ -198,9 +201,9 @@ def migration_job() -> dict:
                  "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
                                "limits": {"cpu": "1", "memory": "512Mi"}},
                  "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta("northstar-migrate", "migration"),
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(MIGRATE_JOB, "migration"),
             "spec": {"backoffLimit": 3, "activeDeadlineSeconds": 900, "ttlSecondsAfterFinished": 86400,
-                     "template": {"metadata": {"labels": labels("northstar-migrate", "migration")},
+                     "template": {"metadata": {"labels": labels(MIGRATE_JOB, "migration")},
                                   "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
                                            "securityContext": {"runAsNonRoot": True,
                                                                "seccompProfile": {"type": "RuntimeDefault"}},
@@ -223,9 +226,9 @@ def services() -> list[dict]:
 
 def ingress() -> dict:
     (web,) = FRONTEND.ports
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": _meta("northstar", "web"),
-            "spec": {"tls": [{"hosts": ["northstar.example.com"], "secretName": "northstar-tls"}],
-                     "rules": [{"host": "northstar.example.com", "http": {"paths": [
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": _meta(PRODUCT.slug, "web"),
+            "spec": {"tls": [{"hosts": [INGRESS_HOST], "secretName": f"{PRODUCT.slug}-tls"}],
+                     "rules": [{"host": INGRESS_HOST, "http": {"paths": [
                          {"path": "/", "pathType": "Prefix",
                           "backend": {"service": {"name": "frontend", "port": {"number": web}}}}]}}]}}
 
@@ -261,6 +264,6 @@ def network_policies() -> list[dict]:
         {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta("frontend", "web"),
          "spec": {"podSelector": {"matchLabels": selector("frontend")}, "policyTypes": ["Ingress"],
                   "ingress": [{"ports": [{"protocol": "TCP", "port": web}]}]}},
-        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta("northstar-migrate", "migration"),
-         "spec": {"podSelector": {"matchLabels": selector("northstar-migrate")}, "policyTypes": ["Ingress"]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(MIGRATE_JOB, "migration"),
+         "spec": {"podSelector": {"matchLabels": selector(MIGRATE_JOB)}, "policyTypes": ["Ingress"]}},
     ]

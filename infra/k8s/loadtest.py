@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from infra.k8s.app import BACKEND, FRONTEND, labels, selector
 from infra.local.services import ROOT
+from infra.product import PRODUCT
 
 LOCUST_IMAGE = "locustio/locust:2.47.0"
 LOCUSTFILE = ROOT / "loadtests/locustfile.py"
 CONFIGMAP = "locust-locustfile"
-NAMESPACE = "northstar-staging"  # the staging overlay's namespace: the only target
+NAMESPACE = f"{PRODUCT.slug}-staging"  # the staging overlay's namespace: the only target
 MASTER_PORTS = {"web": 8089, "master-p1": 5557, "master-p2": 5558}
 TARGET = f"http://backend:{BACKEND.ports[0]}"
 FRONTEND_TARGET = f"http://frontend:{FRONTEND.ports[0]}"
@@ -24,7 +25,7 @@ FRONTEND_TARGET = f"http://frontend:{FRONTEND.ports[0]}"
 def _container(name: str, args: list[str], ports: list[dict], resources: dict) -> dict:
     return {"name": name, "image": LOCUST_IMAGE, "args": ["--locustfile=/mnt/locust/locustfile.py", *args],
             "env": [{"name": "LOCUST_HOST", "value": TARGET},
-                    {"name": "NORTHSTAR_FRONTEND_URL", "value": FRONTEND_TARGET}],
+                    {"name": "LOADTEST_FRONTEND_URL", "value": FRONTEND_TARGET}],
             "ports": ports, "resources": resources,
             "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "allowPrivilegeEscalation": False,
                                 "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},

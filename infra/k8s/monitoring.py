@@ -22,6 +22,7 @@ from pathlib import Path
 
 from infra.k8s.app import BACKEND_SECRET, MONITORING_NAMESPACE, labels, selector
 from infra.local.services import HOST, PROMETHEUS_FEATURES, Ports, postgres_exporter_service, redis_exporter_service
+from infra.product import PRODUCT
 from monitoring import alertmanager_config
 from monitoring.profiles import PRODUCTION
 from monitoring.prometheus_config import JOBS_BY_NAME
@@ -29,10 +30,10 @@ from monitoring.rules import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "monitoring/grafana/dashboards"
-ALERTING_SECRET = "northstar-alerting"  # created by the team, never committed (README)
+ALERTING_SECRET = f"{PRODUCT.slug}-alerting"  # created by the team, never committed (README)
 # kube-prometheus-stack's Prometheus selects rules and monitors by its Helm release label.
 OPERATOR_LABELS = {"release": "kube-prometheus-stack"}
-AMC_NAME = "northstar"
+AMC_NAME = PRODUCT.slug
 
 
 def _meta(name: str, component: str, extra: dict | None = None) -> dict:
@@ -70,7 +71,7 @@ def rule_groups() -> list[dict]:
 
 def prometheus_rule() -> dict:
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-            "metadata": _meta("northstar", "alerting"), "spec": {"groups": rule_groups()}}
+            "metadata": _meta(PRODUCT.slug, "alerting"), "spec": {"groups": rule_groups()}}
 
 
 # --- Alertmanager routing ---------------------------------------------------------------------
@@ -141,7 +142,7 @@ def _time_interval(interval: dict) -> dict:
 def alertmanager_config_cr() -> dict:
     src = alertmanager_config.build(profile=PRODUCTION)
     return {"apiVersion": "monitoring.coreos.com/v1alpha1", "kind": "AlertmanagerConfig",
-            "metadata": _meta(AMC_NAME, "alerting", {"alertmanagerConfig": "northstar"}),
+            "metadata": _meta(AMC_NAME, "alerting", {"alertmanagerConfig": PRODUCT.slug}),
             "spec": {
                 "route": _route(src["route"]),
                 "receivers": [_receiver(r) for r in src["receivers"]],
@@ -218,7 +219,7 @@ def dashboard_config_maps() -> list[dict]:
         out.append({"apiVersion": "v1", "kind": "ConfigMap",
                     "metadata": {"name": f"dashboard-{path.stem}",
                                  "labels": {**labels(f"dashboard-{path.stem}", "dashboards"), "grafana_dashboard": "1"},
-                                 "annotations": {"grafana_folder": "Northstar"}},
+                                 "annotations": {"grafana_folder": PRODUCT.name}},
                     "data": {path.name: path.read_text()}})
     return out
 
@@ -233,7 +234,7 @@ EXPORTER_UID = 65534  # nobody: both images run as a non-root user
 # Secret keys of BACKEND_SECRET the exporters read (the README's `kubectl create secret`).
 EXPORTER_SECRET_ENV = {"postgres-exporter": ("DATA_SOURCE_NAME", "POSTGRES_EXPORTER_DSN"),
                        "redis-exporter": ("REDIS_ADDR", "REDIS_URL")}
-PROMETHEUS_NAME = "northstar"
+PROMETHEUS_NAME = PRODUCT.slug
 PROMETHEUS_UID = 1000
 
 
@@ -301,7 +302,7 @@ def prometheus_spec() -> dict:
         "retention": "30d",
         "scrapeInterval": PRODUCTION.scrape_interval,
         "evaluationInterval": PRODUCTION.evaluation_interval,
-        "externalLabels": {"cluster": "northstar"},
+        "externalLabels": {"cluster": PRODUCT.slug},
         "serviceMonitorSelector": {"matchLabels": dict(OPERATOR_LABELS)},
         "serviceMonitorNamespaceSelector": {},
         "ruleSelector": {"matchLabels": dict(OPERATOR_LABELS)},

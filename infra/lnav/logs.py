@@ -1,8 +1,8 @@
 """`make logs`: the backend's JSON log in lnav, queryable with SQL.
 
 lnav (Debian package) does the parsing, indexing and SQL; this module only builds its command
-line. The format (infra/lnav/formats/northstar/northstar_log.json) is passed with `-I`, so
-nothing is installed into the user's lnav configuration. Its SQL table is `northstar_log`:
+line. The format (infra/lnav/formats/app/app_log.json) is passed with `-I`, so
+nothing is installed into the user's lnav configuration. Its SQL table is `app_log`:
 one row per line, a column per field (request_id, trace_id, method, route, path, status_code,
 duration_ms, user_id, exception_type, ...), lnav's own log_time, log_level and log_body (the
 `event`), and log_opid (= request_id).
@@ -10,7 +10,7 @@ duration_ms, user_id, exception_type, ...), lnav's own log_time, log_level and l
     make logs                              lnav on .data/logs/backend.log (a terminal), or the
                                            last lines as a table (no terminal: headless, `lnav -n`)
     make logs REQUEST_ID=<id>              only the lines of that request
-    make logs QUERY="SELECT ... FROM northstar_log ..."   any SQL (headless; prints the result)
+    make logs QUERY="SELECT ... FROM app_log ..."   any SQL (headless; prints the result)
     LOG_FILE=<path>  another log (e.g. .data/test-stack/logs/backend.log)
     OUTPUT=json      headless result as JSON instead of a table
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FORMAT_DIR = REPO / "infra" / "lnav"
-TABLE = "northstar_log"
+TABLE = "app_log"
 DEFAULT_LOG = REPO / ".data" / "logs" / "backend.log"
 # The backend accepts client request IDs of this shape only (backend/app/core/correlation.py), so any
 # real ID matches; anything else is refused before it reaches a SQL string.

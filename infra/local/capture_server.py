@@ -1,4 +1,4 @@
-"""Capture server: the local stand-in for the SaaS endpoints Northstar cannot reach here.
+"""Capture server: the local stand-in for the SaaS endpoints the product cannot reach here.
 
 It speaks just enough of each API for the real client to be the one talking to it:
 
@@ -231,7 +231,7 @@ def render_index(store: Store) -> str:
         )
     counts = ", ".join(f"{k}: {len(store.list(k))}" for k in KINDS)
     return (
-        "<!doctype html><meta charset=utf-8><title>Northstar capture server</title>"
+        "<!doctype html><meta charset=utf-8><title>capture server</title>"
         "<meta http-equiv=refresh content=5>"
         "<style>body{font:14px system-ui;margin:2em}td{vertical-align:top;border-top:1px solid #ddd;padding:4px}"
         "pre{margin:0;white-space:pre-wrap}</style>"

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 from infra.local.polling import tcp_open
 from infra.local.services import BACKEND_DIR, PG_BIN, VENV_BIN, as_postgres_user
+from infra.product import PRODUCT
 
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar"
+DEFAULT_DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PRODUCT.slug}"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -37,7 +38,7 @@ def _psql(url: str, sql: str) -> str:
 
 def ensure_database(url: str) -> None:
     """Create the database named in `url` when it does not exist yet (idempotent)."""
-    dbname = urlsplit(url).path.lstrip("/") or "northstar"
+    dbname = urlsplit(url).path.lstrip("/") or PRODUCT.slug
     if _psql(url, f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'") != "1":
         _psql(url, f'CREATE DATABASE "{dbname}"')
 

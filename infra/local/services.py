@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from infra.local.polling import WaitTimeout, http_ok, tcp_open, wait_until
 from infra.local.processes import Process, free_ports
+from infra.product import PRODUCT
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -35,9 +36,14 @@ HOST = "127.0.0.1"
 class Port:
     key: str  # attribute of Ports
     env: str  # environment variable that moves it
-    default: int  # the contract port
+    contract: int  # the contract port (docs/contracts.md, docker-compose.yml)
     compose: str | None = None  # docker-compose service publishing it on the same port
     scrape_job: str | None = None  # Prometheus job scraping it
+
+    @property
+    def default(self) -> int:
+        """The contract port moved by the product's port block (product.toml port_offset)."""
+        return PRODUCT.port(self.contract)
 
 
 PORTS: tuple[Port, ...] = (
@@ -85,6 +91,11 @@ class Ports:
         """The contract ports, each moved by its variable (BACKEND_PORT=...) when set."""
         environ = os.environ if environ is None else environ
         return cls(**{p.key: int(environ[p.env]) for p in PORTS if environ.get(p.env)})
+
+    @classmethod
+    def contract(cls) -> Ports:
+        """The contract ports without the product's offset (containers: docker-compose, Kubernetes)."""
+        return cls(**{p.key: p.contract for p in PORTS})
 
     @classmethod
     def free(cls) -> Ports:

@@ -1,4 +1,4 @@
-"""The native Northstar stack: the only code that starts its processes. A library and a CLI.
+"""The native stack of the product: the only code that starts its processes. A library and a CLI.
 
     python infra/local/stack.py up [--profile fast] [--no-frontend] [--no-monitoring] [--free-ports]
     python infra/local/stack.py down      # stop exactly what `up` started, by PID
@@ -14,7 +14,7 @@ database, then starts every service of infra/local/services.py bound to 127.0.0.
 PID (with its start time) under `<data>/pids/`, and polls each one for readiness. `down` stops
 exactly the processes recorded, by PID (infra/local/processes.py).
 
-Everything the stack writes lives under one folder (`data_dir`, default `NORTHSTAR_DATA_DIR` or
+Everything the stack writes lives under one folder (`data_dir`, default `STACK_DATA_DIR` or
 `.data/`). The resolved addresses are written to `<data>/stack.env` for tests and tools.
 """
 
@@ -38,6 +38,7 @@ from infra.local.services import (FRONTEND_DIR, ROOT, Ports, Service, alertmanag
                                   backend_service, capture_service, frontend_service, node_exporter_service,
                                   postgres_exporter_service, postgres_service, prometheus_service,
                                   redis_exporter_service, redis_service, spotlight_service)
+from infra.product import PRODUCT  # noqa: E402
 from monitoring import profiles  # noqa: E402
 from monitoring.profiles import Profile  # noqa: E402
 
@@ -47,7 +48,7 @@ class StackError(RuntimeError):
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("NORTHSTAR_DATA_DIR", ROOT / ".data")).resolve()
+    return Path(os.environ.get("STACK_DATA_DIR", ROOT / ".data")).resolve()
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -217,7 +218,7 @@ class Stack:
         datastores.init_postgres(pgdata)
         svc = postgres_service(self.ports.local_pg, pgdata)
         self.wait_ready(svc, self.start(svc))
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.ports.local_pg}/northstar"
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.ports.local_pg}/{PRODUCT.slug}"
         wait_until(lambda: datastores.try_ensure_database(url), 15, 0.2, what="local PostgreSQL to accept connections")
         return url
 
@@ -292,7 +293,7 @@ class Stack:
         return [(label, url) for label, url, shown in rows if shown]
 
     def print_urls(self) -> None:
-        print("\nNorthstar is up:")
+        print(f"\n{PRODUCT.name} is up:")
         for label, url in self.urls():
             print(f"  {label:45s} {url}")
         print(f"  logs: {self.logs}   stop: make down\n", flush=True)
@@ -326,7 +327,7 @@ def status(data_dir: Path | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the Northstar stack as native processes.")
+    parser = argparse.ArgumentParser(description=f"Run the {PRODUCT.name} stack as native processes.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     up_p = sub.add_parser("up")
     up_p.add_argument("--profile", choices=sorted(profiles.PROFILES),

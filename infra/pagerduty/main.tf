@@ -35,7 +35,7 @@ resource "pagerduty_schedule" "secondary" {
   }
 }
 
-resource "pagerduty_escalation_policy" "northstar" {
+resource "pagerduty_escalation_policy" "product" {
   name        = "${var.service_name} on-call"
   description = "Primary 15 min, secondary 30 min, engineering manager 1 h. Managed by Terraform (infra/pagerduty)."
   num_loops   = var.escalation_loops
@@ -66,10 +66,10 @@ resource "pagerduty_escalation_policy" "northstar" {
   }
 }
 
-resource "pagerduty_service" "northstar" {
+resource "pagerduty_service" "product" {
   name              = var.service_name
   description       = "Northstar backend and frontend. Pages come from Alertmanager (severity=critical) and Sentry (> 100 errors in 5 min)."
-  escalation_policy = pagerduty_escalation_policy.northstar.id
+  escalation_policy = pagerduty_escalation_policy.product.id
 
   # Only critical alerts reach PagerDuty (warnings go to Slack in business hours): page at once.
   incident_urgency_rule {
@@ -82,7 +82,7 @@ resource "pagerduty_service" "northstar" {
 resource "pagerduty_service_integration" "alertmanager" {
   name    = "Alertmanager (Prometheus)"
   type    = "events_api_v2_inbound_integration"
-  service = pagerduty_service.northstar.id
+  service = pagerduty_service.product.id
 }
 
 # Sentry's PagerDuty integration: its key goes to infra/sentry (var.pagerduty_sentry_integration_key).
@@ -92,6 +92,6 @@ data "pagerduty_vendor" "sentry" {
 
 resource "pagerduty_service_integration" "sentry" {
   name    = data.pagerduty_vendor.sentry.name
-  service = pagerduty_service.northstar.id
+  service = pagerduty_service.product.id
   vendor  = data.pagerduty_vendor.sentry.id
 }

@@ -1,6 +1,6 @@
 output "service_id" {
   description = "The PagerDuty service both integrations page."
-  value       = pagerduty_service.northstar.id
+  value       = pagerduty_service.product.id
 }
 
 output "alertmanager_routing_key" {

@@ -26,7 +26,7 @@ data "sentry_organization_integration" "pagerduty" {
 }
 
 # The PagerDuty service (infra/pagerduty) as a target of Sentry's PagerDuty integration.
-resource "sentry_integration_pagerduty" "northstar" {
+resource "sentry_integration_pagerduty" "product" {
   organization    = var.organization
   integration_id  = data.sentry_organization_integration.pagerduty.id
   service         = var.pagerduty_service_name
@@ -56,7 +56,7 @@ resource "sentry_metric_alert" "errors" {
     action {
       type              = "pagerduty"
       target_type       = "specific"
-      target_identifier = sentry_integration_pagerduty.northstar.id
+      target_identifier = sentry_integration_pagerduty.product.id
       integration_id    = data.sentry_organization_integration.pagerduty.id
       priority          = "critical"
     }

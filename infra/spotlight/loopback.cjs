@@ -1,5 +1,5 @@
 // Spotlight's sidecar (4.x) has no host option and listens on every interface.
-// Northstar binds every server to 127.0.0.1, so this preload (node --require) pins
+// The stack binds every server to 127.0.0.1, so this preload (node --require) pins
 // numeric-port listen() calls of this process to loopback. No library does this for us.
 const net = require("net");
 const listen = net.Server.prototype.listen;

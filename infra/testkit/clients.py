@@ -67,7 +67,7 @@ class Alertmanager:
         now = datetime.now(UTC)
         body = {"matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()],
                 "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=hours)).isoformat(),
-                "createdBy": "northstar-tests", "comment": comment or "silenced by a test"}
+                "createdBy": "tests", "comment": comment or "silenced by a test"}
         resp = self.http.post("/api/v2/silences", json=body)
         resp.raise_for_status()
         return resp.json()["silenceID"]

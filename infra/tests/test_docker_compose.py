@@ -42,7 +42,7 @@ def test_compose_publishes_the_native_ports_on_loopback_only(compose):
     expected: dict[str, set[int]] = {}
     for port in PORTS:  # the services table: which compose service publishes which port
         if port.compose:
-            expected.setdefault(port.compose, set()).add(port.default)
+            expected.setdefault(port.compose, set()).add(port.contract)
     assert expected, "no port of the services table names a compose service"
     for name, ports in expected.items():
         assert name in services, f"docker-compose.yml lacks {name}"

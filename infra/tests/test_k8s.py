@@ -22,15 +22,16 @@ from infra.k8s import generate, loadtest
 from infra.k8s.kustomize import KustomizeError, build, strategic_merge
 from infra.k8s.monitoring import ALERTING_SECRET, operator_alertmanager_config
 from infra.local.services import PORTS, Ports, backend_service, frontend_service
+from infra.product import PRODUCT
 from infra.tests.operator_schemas import SCHEMAS
 from monitoring.profiles import PRODUCTION
-from monitoring.rules.catalogue import all_alerts
+from monitoring.rules.catalogue import RULE_FILE, all_alerts
 
 K8S = Path(generate.__file__).resolve().parent
 ROOT = K8S.parents[1]
 KUBERNETES_VERSION = "1.34.0"  # the API schema the manifests must satisfy (kubernetes-validate)
 TARGETS = ["base", "overlays/staging", "overlays/production", "loadtest", "prometheus"]
-NAMESPACES = {"overlays/staging": "northstar-staging", "overlays/production": "northstar"}
+NAMESPACES = {"overlays/staging": f"{PRODUCT.slug}-staging", "overlays/production": PRODUCT.slug}
 NATIVE = Ports()
 BACKEND = backend_service(NATIVE, {})
 FRONTEND = frontend_service(NATIVE)
@@ -83,14 +84,14 @@ def test_validation_catches_mistakes(rendered):
     pod_spec(deployment)["containers"][0]["readinessprobe"] = pod_spec(deployment)["containers"][0].pop("readinessProbe")
     with pytest.raises(kubernetes_validate.ValidationError):
         validate(deployment)
-    checked = [(objects, kind, name) for kind, name in (("AlertmanagerConfig", "northstar"), ("ServiceMonitor", "backend"),
-                                                        ("PrometheusRule", "northstar"))]
-    for objs, kind, name in [*checked, (rendered["prometheus"], "Prometheus", "northstar")]:
+    checked = [(objects, kind, name) for kind, name in (("AlertmanagerConfig", PRODUCT.slug), ("ServiceMonitor", "backend"),
+                                                        ("PrometheusRule", PRODUCT.slug))]
+    for objs, kind, name in [*checked, (rendered["prometheus"], "Prometheus", PRODUCT.slug)]:
         broken = copy.deepcopy(one(objs, kind, name))
         broken["spec"]["unknownField"] = True
         with pytest.raises(jsonschema.ValidationError):
             validate(broken)
-    amc = copy.deepcopy(one(objects, "AlertmanagerConfig", "northstar"))
+    amc = copy.deepcopy(one(objects, "AlertmanagerConfig", PRODUCT.slug))
     amc["spec"]["route"]["routes"][0]["recevier"] = "typo in a child route"
     with pytest.raises(jsonschema.ValidationError):
         validate(amc)
@@ -118,7 +119,7 @@ def test_backend_ports_probes_and_env_agree_with_the_native_stack(rendered):
     deployment = one(objects, "Deployment", "backend")
     (backend,) = [c for c in pod_spec(deployment)["containers"] if c["name"] == "backend"]
     api, metrics = BACKEND.ports
-    assert (api, metrics) == (PORTS[0].default, PORTS[1].default)
+    assert (api, metrics) == (PORTS[0].contract, PORTS[1].contract)
     assert {p["name"]: p["containerPort"] for p in backend["ports"]} == {"http": api, "metrics": metrics}
     ready_port, ready_path = _url_parts(BACKEND.ready_urls[0])
     metrics_port, metrics_path = _url_parts(BACKEND.ready_urls[1])
@@ -153,7 +154,7 @@ def test_frontend_ports_probes_and_env_agree_with_the_native_stack(rendered):
     assert set(env) <= set(FRONTEND.env) | {"SENTRY_DSN", "ENVIRONMENT", "HOME"}
     assert frontend["command"][1:] == [a if a != "127.0.0.1" else "0.0.0.0" for a in FRONTEND.argv[3:]]
     assert frontend["command"][frontend["command"].index("-p") + 1] == str(port)
-    ingress = one(objects, "Ingress", "northstar")
+    ingress = one(objects, "Ingress", PRODUCT.slug)
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {"name": "frontend",
                                                                                      "port": {"number": port}}
 
@@ -188,7 +189,7 @@ def test_every_container_is_non_root_read_only_and_bounded(target, rendered):
 
 def test_migrations_run_before_the_new_backend_serves(rendered):
     objects = rendered["overlays/production"]
-    job = one(objects, "Job", "northstar-migrate")
+    job = one(objects, "Job", k8s_app.MIGRATE_JOB)
     (migrate,) = pod_spec(job)["containers"]
     assert migrate["command"] == ["alembic", "upgrade", "head"]
     assert pod_spec(job)["restartPolicy"] == "Never"
@@ -207,7 +208,7 @@ def test_secrets_are_referenced_never_committed(rendered):
                     refs |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", [])
                              if "secretKeyRef" in e.get("valueFrom", {})}
     assert refs == {k8s_app.BACKEND_SECRET}
-    amc = one(rendered["overlays/production"], "AlertmanagerConfig", "northstar")
+    amc = one(rendered["overlays/production"], "AlertmanagerConfig", PRODUCT.slug)
     text = yaml.safe_dump(amc)
     assert {r["name"] for r in _secret_refs(amc["spec"])} == {ALERTING_SECRET}
     for leak in ("hooks.slack.com", "routing_key:", "api_url:", "password"):
@@ -242,7 +243,7 @@ def test_overlays_set_namespace_images_host_and_environment(rendered):
         assert {o["metadata"]["namespace"] for o in objects} == {namespace}
         images = {c["image"] for o in objects if o["kind"] in ("Deployment", "Job") for c in containers(o)}
         assert all("/" in i and ":" in i for i in images), images
-        (host,) = {r["host"] for r in one(objects, "Ingress", "northstar")["spec"]["rules"]}
+        (host,) = {r["host"] for r in one(objects, "Ingress", PRODUCT.slug)["spec"]["rules"]}
         hosts.add(host)
         hpa = one(objects, "HorizontalPodAutoscaler", "backend")["spec"]
         assert hpa["minReplicas"] >= 2, "a PodDisruptionBudget with one replica blocks node drains"
@@ -272,14 +273,14 @@ def test_locust_is_distributed_and_aimed_at_staging_only(rendered):
 
 @pytest.fixture(scope="module")
 def rule_file(rendered, tmp_path_factory) -> Path:
-    rule = one(rendered["overlays/production"], "PrometheusRule", "northstar")
-    path = tmp_path_factory.mktemp("rules") / "northstar.rules.yml"
+    rule = one(rendered["overlays/production"], "PrometheusRule", PRODUCT.slug)
+    path = tmp_path_factory.mktemp("rules") / RULE_FILE
     path.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}, sort_keys=False))
     return path
 
 
 def test_prometheus_rule_is_the_production_catalogue(rule_file):
-    committed = ROOT / "monitoring/prometheus/rules/production/northstar.rules.yml"
+    committed = ROOT / "monitoring/prometheus/rules/production" / RULE_FILE
     assert yaml.safe_load(rule_file.read_text()) == yaml.safe_load(committed.read_text())
     result = subprocess.run(["promtool", "check", "rules", str(rule_file)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -300,7 +301,7 @@ def test_promtool_unit_tests_pass_on_the_prometheus_rule(alert, rule_file, tmp_p
 @pytest.fixture(scope="module")
 def operator_config(rendered, tmp_path_factory) -> tuple[Path, str]:
     namespace = NAMESPACES["overlays/production"]
-    amc = one(rendered["overlays/production"], "AlertmanagerConfig", "northstar")
+    amc = one(rendered["overlays/production"], "AlertmanagerConfig", PRODUCT.slug)
     path = tmp_path_factory.mktemp("am") / "alertmanager.yml"
     path.write_text(yaml.safe_dump(operator_alertmanager_config(amc, namespace), sort_keys=False))
     return path, f"{namespace}/{amc['metadata']['name']}/"
@@ -343,7 +344,7 @@ def test_service_monitors_keep_the_job_labels_the_rules_select(rendered):
         assert endpoint["path"] == JOBS_BY_NAME[job].metrics_path
         relabel = {r["targetLabel"]: r["replacement"] for r in endpoint["relabelings"]}
         assert relabel == {"job": job, "service": JOBS_BY_NAME[job].service}
-    rules = yaml.safe_dump(one(objects, "PrometheusRule", "northstar")["spec"])
+    rules = yaml.safe_dump(one(objects, "PrometheusRule", PRODUCT.slug)["spec"])
     assert 'job="backend"' in rules and 'job="nextjs"' in rules
 
 
@@ -366,7 +367,7 @@ def test_prometheus_enables_the_native_feature_flags(rendered):
     native = prometheus_service(NATIVE, Path("/c"), Path("/s"), "1s").argv
     assert PROMETHEUS_FEATURES and all(f"--enable-feature={f}" in native for f in PROMETHEUS_FEATURES)
     assert "exemplar-storage" in PROMETHEUS_FEATURES
-    spec = one(rendered["prometheus"], "Prometheus", "northstar")["spec"]
+    spec = one(rendered["prometheus"], "Prometheus", PRODUCT.slug)["spec"]
     assert spec["enableFeatures"] == list(PROMETHEUS_FEATURES)
     values = yaml.safe_load((K8S / "prometheus" / "kube-prometheus-stack-values.yaml").read_text())
     assert values["prometheus"]["prometheusSpec"]["enableFeatures"] == list(PROMETHEUS_FEATURES)

@@ -23,7 +23,7 @@ import pytest
 from infra.lnav import logs
 
 REPO = Path(__file__).resolve().parents[2]
-FORMAT_FILE = logs.FORMAT_DIR / "formats" / "northstar" / "northstar_log.json"
+FORMAT_FILE = logs.FORMAT_DIR / "formats" / "app" / "app_log.json"
 FORMAT = json.loads(FORMAT_FILE.read_text())[logs.TABLE]
 # Every line has these; lnav maps them to log_time, log_level and log_body.
 BUILTIN_FIELDS = {FORMAT["timestamp-field"], FORMAT["level-field"], FORMAT["body-field"]}
@@ -45,7 +45,7 @@ def _backend_lines() -> list[bytes]:
     from app.core.logging import configure_logging, get_logger, set_log_stream
     from app.core.request_middleware import ObservabilityMiddleware
 
-    handler_log = get_logger("northstar.test")
+    handler_log = get_logger("app.test")
     app = FastAPI()
 
     @app.get("/api/items/{item_id}")
@@ -110,7 +110,7 @@ def _lnav_json(env, log_file, sql) -> list[dict]:
 
 
 def test_the_sample_is_the_backends_real_output(lines):
-    access = [l for l in lines if l.get("logger_name") == "northstar.access"]
+    access = [l for l in lines if l.get("logger_name") == "app.access"]
     assert [l["request_id"] for l in access[:3]] == REQUEST_IDS
     assert [l["status_code"] for l in access] == [200, 500, 200, 404]
     assert any(l["event"] == "unhandled_exception" and l["request_id"] == "req-boom" for l in lines)

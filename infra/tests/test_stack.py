@@ -27,7 +27,7 @@ def test_contracts_port_table_is_the_services_table():
     text = (ROOT / "docs/contracts.md").read_text()
     table = text.split("## Ports", 1)[1].split("\n## ", 1)[0]
     documented = [int(m) for m in re.findall(r"^\|\s*(\d+)\s*\|", table, re.M)]
-    assert documented == [p.default for p in PORTS]
+    assert documented == [p.contract for p in PORTS]
 
 
 def test_committed_prometheus_targets_are_the_contract_ports():
@@ -48,7 +48,7 @@ def test_rendered_prometheus_config_scrapes_the_stacks_ports(tmp_path):
 
 def test_ports_move_with_their_variables():
     ports = Ports.from_env({"BACKEND_PORT": "18000", "CAPTURE_PORT": "19911"})
-    assert (ports.backend, ports.capture, ports.metrics) == (18000, 19911, 8001)
+    assert (ports.backend, ports.capture, ports.metrics) == (18000, 19911, Ports().metrics)
     free = Ports.free()
     assert len({v for _, v in free.items()}) == len(PORTS)
 

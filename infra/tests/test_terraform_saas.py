@@ -387,16 +387,16 @@ def _runbook_oncall_minutes() -> list[int]:
 
 
 def test_escalation_policy_has_the_runbooks_on_call_times(pagerduty):
-    policy = pagerduty["pagerduty_escalation_policy.northstar"]
+    policy = pagerduty["pagerduty_escalation_policy.product"]
     delays = [rule["escalation_delay_in_minutes"] for rule in policy["rule"]]
     assert delays == _runbook_oncall_minutes()
     targets = [rule["target"][0]["id"] for rule in policy["rule"]]
     assert targets == ["${pagerduty_schedule.primary.id}", "${pagerduty_schedule.secondary.id}",
                        "${var.engineering_manager_user_id}"]
-    service = pagerduty["pagerduty_service.northstar"]
-    assert service["escalation_policy"] == "${pagerduty_escalation_policy.northstar.id}"
+    service = pagerduty["pagerduty_service.product"]
+    assert service["escalation_policy"] == "${pagerduty_escalation_policy.product.id}"
     integrations = [b for a, b in pagerduty.items() if a.startswith("pagerduty_service_integration.")]
-    assert all(b["service"] == "${pagerduty_service.northstar.id}" for b in integrations)
+    assert all(b["service"] == "${pagerduty_service.product.id}" for b in integrations)
 
 
 def test_rotations_use_the_time_zone_of_alertmanagers_business_hours(pagerduty):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infra.product import PRODUCT
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.live
@@ -44,8 +46,8 @@ def test_broken_rules_make_the_harness_fail_and_name_the_alerts(tmp_path: Path) 
     broken_rules(tmp_path / "rules")
     data = ROOT / ".data" / "loadtests-selfcheck"
     env = {k: v for k, v in os.environ.items() if not k.endswith("_PORT")}
-    env.update(NORTHSTAR_DATA_DIR=str(data), PYTHONPATH=str(ROOT),
-               LOADTEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_loadtest_selfcheck",
+    env.update(STACK_DATA_DIR=str(data), PYTHONPATH=str(ROOT),
+               LOADTEST_DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PRODUCT.slug}_loadtest_selfcheck",
                LOADTEST_REDIS_URL="redis://127.0.0.1:6379/11")
     proc = subprocess.run(
         [sys.executable, "-m", "loadtests.harness", "--scenarios", "steady,db_pool_exhaustion",

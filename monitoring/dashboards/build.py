@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
-from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
+from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from grafana_foundation_sdk.models.common import GraphTresholdsStyleMode
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, Threshold, ThresholdsMode
+
+from infra.product import PRODUCT
 
 from monitoring.dashboards.panels import DASHBOARDS, DashboardSpec, PanelSpec
 
@@ -36,12 +39,16 @@ def _panel(spec: PanelSpec, panel_id: int):
         if spec.kind == "stat":
             target = target.instant()
         builder = builder.with_target(target)
+    if spec.threshold is not None:  # the SLO line: base green, red from the error budget up
+        builder = (builder.thresholds(dashboard.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(
+            [Threshold(value=None, color="green"), Threshold(value=spec.threshold, color="red")]))
+            .thresholds_style(common.GraphThresholdsStyleConfig().mode(GraphTresholdsStyleMode.DASHED)))
     return builder
 
 
 def build_dashboard(spec: DashboardSpec) -> dict:
     builder = (dashboard.Dashboard(spec.title).uid(spec.uid).description(spec.description)
-               .tags(["northstar", "generated"]).refresh("30s").time("now-1h", "now").timezone("browser"))
+               .tags([PRODUCT.slug, "generated"]).refresh("30s").time("now-1h", "now").timezone("browser"))
     panel_id = 1
     for row in spec.rows:
         builder = builder.with_row(dashboard.Row(row.title).id(panel_id))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.product import PRODUCT
+
 RI = "$__rate_interval"
 B = 'job="backend"'
 
@@ -32,6 +34,8 @@ class PanelSpec:
     kind: str = "timeseries"  # or "stat"
     requires_fault: str | None = None
     width: int = 12
+    threshold: float | None = None  # drawn as a dashed red line (an SLO's error budget)
+    threshold_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,11 +192,17 @@ ALERTS = RowSpec("Alerts", (
 ))
 
 
+SLO_PERCENT = {"availability": PRODUCT.availability_percent, "latency": PRODUCT.latency_percent}
+
+
 def _slo_row(slo: str) -> RowSpec:
     s = f'{{slo="{slo}"}}'
+    budget = round(1 - SLO_PERCENT[slo] / 100, 6)
     return RowSpec(f"SLO: {slo}", (
         P(f"{slo} error ratio by window", *[(f"slo:sli_error:ratio_rate{w}{s}", w) for w in ("5m", "1h", "6h", "3d")],
-          unit="percentunit"),
+          unit="percentunit", threshold=budget, threshold_label=f"error budget of the {SLO_PERCENT[slo]:g}% SLO",
+          description=f"The dashed line is the error budget ({budget:.2%}) of the {SLO_PERCENT[slo]:g}% objective "
+                      "(product.toml): a ratio above it spends the budget faster than it accrues."),
         P(f"{slo} burn rate (1x = budget exactly spent)",
           *[(f"slo:sli_error:ratio_rate{w}{s} / on (service, slo) slo:error_budget:ratio{s}", w) for w in ("5m", "1h", "6h")],
           description="Page: 14.4x over 1h and 5m, or 6x over 6h and 30m. Ticket: 3x over 1d and 2h, or 1x over 3d and 6h."),
@@ -204,10 +214,11 @@ def _slo_row(slo: str) -> RowSpec:
 
 
 DASHBOARDS = (
-    DashboardSpec("northstar-overview", "Northstar overview",
+    DashboardSpec(f"{PRODUCT.slug}-overview", f"{PRODUCT.name} overview",
                   "Application, database, infrastructure, business, frontend and alerting signals.",
                   (APPLICATION, DATABASE, INFRASTRUCTURE, BUSINESS, FRONTEND, ALERTS, DATASTORES, COST)),
-    DashboardSpec("northstar-slo", "Northstar SLOs",
-                  "Availability (non-5xx) and latency (< 1s) SLOs of the backend, multi-window burn rates.",
+    DashboardSpec(f"{PRODUCT.slug}-slo", f"{PRODUCT.name} SLOs",
+                  f"Availability (non-5xx, {PRODUCT.availability_percent:g}%) and latency (< 1s, "
+                  f"{PRODUCT.latency_percent:g}%) SLOs of the backend, multi-window burn rates.",
                   (_slo_row("availability"), _slo_row("latency"))),
 )

@@ -45,6 +45,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image, ImageDraw, ImageFont
 
+from infra.product import PRODUCT
 from monitoring.dashboards.layout import (COLUMN_PX, GRID_COLUMNS, ROW_PX, Dashboard, Panel, ResolvedPanel,
                                           ResolvedQuery, TimeRange, legend, parse_dashboard, parse_duration,
                                           resolve_dashboard)
@@ -477,7 +478,7 @@ def _epoch(t: float | datetime) -> float:
 
 def render_dashboards(prometheus_url: str, start: float | datetime, end: float | datetime, out_dir: str | Path,
                       *, dashboards: dict[str, dict] | None = None, scrape: float | None = None,
-                      title: str = "Northstar dashboards") -> list[PanelImage]:
+                      title: str = f"{PRODUCT.name} dashboards") -> list[PanelImage]:
     """Every panel of every dashboard (default: the committed ones) over [start, end] as PNGs, plus
     <out_dir>/<uid>.png per dashboard and <out_dir>/index.html. `scrape`: the scrape interval in
     seconds (default: asked from Prometheus). Returns (dashboard, panel, image path, had_data)."""

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.product import PRODUCT
 from monitoring.profiles import Profile
 
-RUNBOOK_BASE_URL = "https://github.com/northstar/northstar/blob/main/monitoring/runbooks"
+RUNBOOK_BASE_URL = PRODUCT.runbook_base_url
 
 # Minimum traffic before ratio alerts may fire (per second; independent of the profile).
 MIN_RPS = 0.1
@@ -36,11 +37,12 @@ OUTBOX_AGE_SECONDS = 300  # a duration threshold: scaled by the profile
 OUTBOX_DEPTH = 5000
 CACHE_ERROR_RATIO = 0.25
 BILLING_FAILURE_RATIO = 0.25
-REQUIRED_JOBS = {"backend": "backend", "nextjs": "frontend"}  # job -> service
+REQUIRED_JOBS = {"backend": PRODUCT.service, "nextjs": "frontend"}  # job -> service
 
 # SLOs (backend): availability = non-5xx responses; latency = responses faster than 1s.
 SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
-SLO_OBJECTIVES = {"availability": 0.999, "latency": 0.99}
+# The objectives are the product's (product.toml [slo]): 99.5% moves every burn-rate threshold.
+SLO_OBJECTIVES = {"availability": PRODUCT.availability_objective, "latency": PRODUCT.latency_objective}
 LATENCY_SLO_BUCKET = "1|1.0"  # prometheus_client renders le="1.0"; other clients le="1"
 # Sign-up and login hash passwords with argon2 on purpose (0.3-1.7 s on a busy 2-core box): they
 # are not part of the latency SLO, or a burst of sign-ups pages someone (found by the load harness).
@@ -172,9 +174,9 @@ def slo_recordings(p: Profile) -> list[Record]:
             out.append(Record(f"slo:sli_error:ratio_rate{window}", _sli_error_expr(slo, p.d(window)),
                               {"slo": slo}))
         out.append(Record("slo:objective:ratio", f"vector({objective})",
-                          {"service": "backend", "slo": slo}))
+                          {"service": PRODUCT.service, "slo": slo}))
         out.append(Record("slo:error_budget:ratio", f"vector({round(1 - objective, 6)})",
-                          {"service": "backend", "slo": slo}))
+                          {"service": PRODUCT.service, "slo": slo}))
     return out
 
 
@@ -470,7 +472,7 @@ def all_alerts(p: Profile) -> list[Alert]:
     return application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + datastore_alerts(p)
 
 
-RULE_FILE = "northstar.rules.yml"
+RULE_FILE = "app.rules.yml"
 
 
 def rule_groups(p: Profile, runbook_base: str = RUNBOOK_BASE_URL) -> dict[str, dict]:
@@ -482,16 +484,16 @@ def rule_groups(p: Profile, runbook_base: str = RUNBOOK_BASE_URL) -> dict[str, d
     """
     interval = p.evaluation_interval
     return {RULE_FILE: {"groups": [
-        {"name": "northstar-application", "interval": interval,
+        {"name": f"{PRODUCT.slug}-application", "interval": interval,
          "rules": [r.to_yaml() for r in service_recordings(p)]
          + [a.to_yaml(runbook_base) for a in application_alerts(p)]},
-        {"name": "northstar-scrape", "interval": interval,
+        {"name": f"{PRODUCT.slug}-scrape", "interval": interval,
          "rules": [a.to_yaml(runbook_base) for a in scrape_alerts(p)]},
-        {"name": "northstar-slo", "interval": interval,
+        {"name": f"{PRODUCT.slug}-slo", "interval": interval,
          "rules": [r.to_yaml() for r in slo_recordings(p)]
          + [a.to_yaml(runbook_base) for a in slo_alerts(p)]},
-        {"name": "northstar-datastores", "interval": interval,
+        {"name": f"{PRODUCT.slug}-datastores", "interval": interval,
          "rules": [a.to_yaml(runbook_base) for a in datastore_alerts(p)]},
-        {"name": "northstar-cost", "interval": interval,
+        {"name": f"{PRODUCT.slug}-cost", "interval": interval,
          "rules": [r.to_yaml() for r in cost_recordings(p)]},
     ]}}

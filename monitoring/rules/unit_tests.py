@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from infra.product import PRODUCT
 from monitoring.profiles import Profile, parse_duration
-from monitoring.rules.catalogue import MONTH_SECONDS, PRICES, Alert, runbook_url
+from monitoring.rules.catalogue import MONTH_SECONDS, PRICES, SLO_OBJECTIVES, Alert, runbook_url
 
-BACKEND = {"job": "backend", "instance": "127.0.0.1:8001", "service": "backend"}
+SVC = PRODUCT.service  # the API's service label (product.toml)
+BACKEND = {"job": "backend", "instance": "127.0.0.1:8001", "service": SVC}
 FRONTEND = {"job": "nextjs", "instance": "127.0.0.1:3000", "service": "frontend"}
 PROMETHEUS = {"job": "prometheus", "instance": "127.0.0.1:9090", "service": "prometheus"}
 
@@ -125,8 +127,8 @@ def all_tests(p: Profile) -> list[AlertTests]:
                           route="/api/projects/{project_id}")
     up_b, up_f = sel("up", BACKEND), sel("up", FRONTEND)
     lowest_ts = sel("prometheus_tsdb_lowest_timestamp_seconds", PROMETHEUS)
-    crit_b = {"service": "backend", "severity": "critical"}
-    warn_b = {"service": "backend", "severity": "warning"}
+    crit_b = {"service": SVC, "severity": "critical"}
+    warn_b = {"service": SVC, "severity": "warning"}
 
     def latency_histogram(*segments: tuple) -> list[tuple[str, str]]:
         """segments: ({le: fraction_at_or_below}, samples) at 1 request/s."""
@@ -150,7 +152,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
                 (req("500"), t.counter((1, 20))),
                 (sel("nextjs_requests_total", FRONTEND, route="/dashboard", status_code="200"),
                  t.counter((5, 20))),
-            ], [("12m", "HighErrorRate", [(crit_b, "backend: 33.33% of requests fail with 5xx")])]),
+            ], [("12m", "HighErrorRate", [(crit_b, f"{SVC}: 33.33% of requests fail with 5xx")])]),
             Case("errors aggregated over routes, frontend 5xx counted for the frontend", [
                 (sel("nextjs_requests_total", FRONTEND, route="/dashboard", status_code="500"), t.counter((1, 20))),
                 (sel("nextjs_requests_total", FRONTEND, route="/", status_code="200"), t.counter((1, 20))),
@@ -173,7 +175,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
         ]),
         AlertTests("SlowAPI", [
             Case("p95 above 2s fires", latency_histogram((slow, 20)),
-                 [("12m", "SlowAPI", [(warn_b, "backend: p95 latency is 4.875s")])]),
+                 [("12m", "SlowAPI", [(warn_b, f"{SVC}: p95 latency is 4.875s")])]),
             Case("fast requests stay silent", latency_histogram((fast, 20)), [("12m", "SlowAPI", [])]),
             Case("slow but only 0.05 req/s stays silent", [
                 (bucket("2.5"), t.counter((0, 20))), (bucket("+Inf"), t.counter((0.05, 20))),
@@ -182,7 +184,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
         ]),
         AlertTests("LatencyRegression", [
             Case("p95 twice yesterday's fires", latency_histogram((base_day, 1440), (worse_day, 61)),
-                 [("1d1h", "LatencyRegression", [(warn_b, f"backend: p95 latency 487.5ms is more than 20% above the same time {d('1d')} ago")])]),
+                 [("1d1h", "LatencyRegression", [(warn_b, f"{SVC}: p95 latency 487.5ms is more than 20% above the same time {d('1d')} ago")])]),
             Case("same latency as yesterday stays silent", latency_histogram((worse_day, 1501)),
                  [("1d1h", "LatencyRegression", [])]),
             Case("no data a day earlier stays silent", latency_histogram((worse_day, 61)),
@@ -193,7 +195,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
                 (sel("db_pool_size", BACKEND), t.gauge((20, 15))),
                 (sel("db_pool_max_overflow", BACKEND), t.gauge((10, 15))),
                 (sel("db_pool_checked_out", BACKEND), t.gauge((28, 15))),
-            ], [("10m", "DatabaseConnectionsHigh", [(warn_b, "backend: DB pool 93.33% used")])]),
+            ], [("10m", "DatabaseConnectionsHigh", [(warn_b, f"{SVC}: DB pool 93.33% used")])]),
             Case("half the pool and an unconfigured pool stay silent", [
                 (sel("db_pool_size", BACKEND), t.gauge((20, 15))),
                 (sel("db_pool_max_overflow", BACKEND), t.gauge((10, 15))),
@@ -206,17 +208,17 @@ def all_tests(p: Profile) -> list[AlertTests]:
         AlertTests("ErrorBurst", [
             Case("a new exception type raised 12 times at once fires (first occurrence counted)", [
                 (exc("ValueError"), t.born(10, 12, 0, 10)),
-            ], [("11m", "ErrorBurst", [(warn_b, f"backend: 12 unhandled exceptions in {d('5m')}")]),
+            ], [("11m", "ErrorBurst", [(warn_b, f"{SVC}: 12 unhandled exceptions in {d('5m')}")]),
                 ("17m", "ErrorBurst", [])]),
             Case("an existing counter growing 3/min fires; 5 new exceptions stay silent", [
                 (exc("KeyError"), t.counts(3, 20)),
                 (sel("http_unhandled_exceptions_total", BACKEND, exception_type="KeyError", route="/", service="quiet"),
                  t.born(10, 5, 0, 10)),
-            ], [("15m", "ErrorBurst", [(warn_b, f"backend: 15 unhandled exceptions in {d('5m')}")])]),
+            ], [("15m", "ErrorBurst", [(warn_b, f"{SVC}: 15 unhandled exceptions in {d('5m')}")])]),
         ]),
         AlertTests("ErrorStorm", [
             Case("150 exceptions in the window fires", [(exc("RuntimeError"), t.born(10, 150, 0, 10))],
-                 [("11m", "ErrorStorm", [(crit_b, f"backend: 150 unhandled exceptions in {d('5m')}")])]),
+                 [("11m", "ErrorStorm", [(crit_b, f"{SVC}: 150 unhandled exceptions in {d('5m')}")])]),
             Case("50 exceptions stays silent", [(exc("RuntimeError"), t.born(10, 50, 0, 10))],
                  [("11m", "ErrorStorm", [])]),
         ]),
@@ -225,8 +227,8 @@ def all_tests(p: Profile) -> list[AlertTests]:
                 (lowest_ts, t.gauge((0, 30))),
                 (exc("KeyError"), t.gauge((1, 30))),
                 (exc("ValueError"), t.born(10, 1, 0, 20)),
-            ], [("11m", "NewErrorType", [({"service": "backend", "severity": "warning", "exception_type": "ValueError"},
-                                          "backend: new exception type ValueError")]),
+            ], [("11m", "NewErrorType", [({"service": SVC, "severity": "warning", "exception_type": "ValueError"},
+                                          f"{SVC}: new exception type ValueError")]),
                 ("17m", "NewErrorType", [])]),
             Case("a type seen before a restart (series gone and back) stays silent", [
                 (lowest_ts, t.gauge((0, 40))),
@@ -243,8 +245,8 @@ def all_tests(p: Profile) -> list[AlertTests]:
                 (sel("analytics_outbox_depth", BACKEND), t.gauge((6000, 20))),
             ], [("15m", "AnalyticsBacklog", [
                 ({**warn_b, "reason": "oldest_event_age_seconds"},
-                 f"backend: analytics outbox oldest_event_age_seconds is {p.seconds(600)}"),
-                ({**warn_b, "reason": "depth"}, "backend: analytics outbox depth is 6000"),
+                 f"{SVC}: analytics outbox oldest_event_age_seconds is {p.seconds(600)}"),
+                ({**warn_b, "reason": "depth"}, f"{SVC}: analytics outbox depth is 6000"),
             ])]),
             Case("a small, young queue stays silent", [
                 (sel("analytics_outbox_oldest_age_seconds", BACKEND), t.gauge((p.seconds(30), 20))),
@@ -255,7 +257,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
             Case("half the cache calls failing fires", [
                 (sel("cache_requests_total", BACKEND, cache="project", result="hit"), t.counter((1, 20))),
                 (sel("cache_requests_total", BACKEND, cache="project", result="error"), t.counter((1, 20))),
-            ], [("12m", "CacheErrorsHigh", [(warn_b, "backend: 50% of cache requests fail")])]),
+            ], [("12m", "CacheErrorsHigh", [(warn_b, f"{SVC}: 50% of cache requests fail")])]),
             Case("errors at 0.05/s stay silent", [
                 (sel("cache_requests_total", BACKEND, cache="project", result="hit"), t.counter((0.05, 20))),
                 (sel("cache_requests_total", BACKEND, cache="project", result="error"), t.counter((0.05, 20))),
@@ -265,7 +267,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
             Case("timeouts (a series born mid-way) at half the calls fire", [
                 (sel("billing_provider_requests_total", BACKEND, outcome="ok"), t.counts(6, 20)),
                 (sel("billing_provider_requests_total", BACKEND, outcome="timeout"), t.born(10, 6, 0, 1) + " 12+6x8"),
-            ], [("17m", "BillingProviderFailing", [(warn_b, "backend: 50% of payment provider calls fail")])]),
+            ], [("17m", "BillingProviderFailing", [(warn_b, f"{SVC}: 50% of payment provider calls fail")])]),
             Case("one timeout stays silent", [
                 (sel("billing_provider_requests_total", BACKEND, outcome="ok"), t.counts(1, 20)),
                 (sel("billing_provider_requests_total", BACKEND, outcome="timeout"), t.born(10, 1, 0, 10)),
@@ -273,7 +275,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
         ]),
         AlertTests("ServiceDown", [
             Case("a target down for 5 minutes fires", [(up_b, t.gauge((1, 5), (0, 10)))],
-                 [("10m", "ServiceDown", [({**BACKEND, "severity": "critical"}, "backend (backend at 127.0.0.1:8001) is down")])]),
+                 [("10m", "ServiceDown", [({**BACKEND, "severity": "critical"}, f"{SVC} (backend at 127.0.0.1:8001) is down")])]),
             Case("one failed scrape stays silent", [(up_b, t.gauge((1, 5), (0, 1), (1, 10)))],
                  [("7m", "ServiceDown", [])]),
         ]),
@@ -285,14 +287,14 @@ def all_tests(p: Profile) -> list[AlertTests]:
         ]),
         AlertTests("TargetMissing", [
             Case("no backend target fires", [(up_f, t.gauge((1, 20)))],
-                 [("15m", "TargetMissing", [({"job": "backend", "service": "backend", "severity": "warning"},
-                                             "backend: no backend target in Prometheus")])]),
+                 [("15m", "TargetMissing", [({"job": "backend", "service": SVC, "severity": "warning"},
+                                             f"{SVC}: no backend target in Prometheus")])]),
             Case("both targets present (even down) stays silent", [(up_f, t.gauge((1, 20))), (up_b, t.gauge((0, 20)))],
                  [("15m", "TargetMissing", [])]),
         ]),
         AlertTests("BackendMetricsMissing", [
             Case("scrape up but no app_info fires", [(up_b, t.gauge((1, 10)))],
-                 [("8m", "BackendMetricsMissing", [({**BACKEND, "severity": "warning"}, "backend: scrape succeeds but application metrics are missing")])]),
+                 [("8m", "BackendMetricsMissing", [({**BACKEND, "severity": "warning"}, f"{SVC}: scrape succeeds but application metrics are missing")])]),
             Case("app_info present stays silent", [
                 (up_b, t.gauge((1, 10))),
                 (sel("app_info", BACKEND, version="abc123", environment="development"), t.gauge((1, 10))),
@@ -308,23 +310,30 @@ def all_tests(p: Profile) -> list[AlertTests]:
         return [(bucket("1.0"), t.counter((good_fraction, samples))), (bucket("+Inf"), t.counter((1, samples))),
                 (dcount, t.counter((1, samples))), (req("200"), t.counter((1, samples)))]
 
+    # Bad-event ratios as multiples of each SLO's error budget (product.toml [slo]): 20x pages
+    # (above 14.4x), 5x opens a ticket but does not page (between 3x and 6x), 0.5x is within budget.
+    # 99.5% availability has a 5x larger budget than 99.9%, so 5x larger ratios are needed.
+    def burning(slo: str, factor: float) -> float:
+        return round(factor * (1 - SLO_OBJECTIVES[slo]), 9)
+
+    av, lat = (lambda f: burning("availability", f)), (lambda f: burning("latency", f))
     for slo, fast_burn, slow_burn, quiet, low_traffic in (
-        ("availability", availability(0.8, 0.2, 90), availability(0.995, 0.005, 140),
-         availability(0.9995, 0.0005, 140), availability(0.01, 0.01, 90)),
-        ("latency", latency(0.8, 90), latency(0.95, 140), latency(0.995, 140),
+        ("availability", availability(1 - av(20), av(20), 90), availability(1 - av(5), av(5), 140),
+         availability(1 - av(0.5), av(0.5), 140), availability(0.01, 0.01, 90)),
+        ("latency", latency(1 - lat(20), 90), latency(1 - lat(5), 140), latency(1 - lat(0.5), 140),
          [(bucket("1.0"), t.counter((0, 90))), (bucket("+Inf"), t.counter((0.02, 90))),
           (dcount, t.counter((0.02, 90))), (req("200"), t.counter((0.02, 90)))]),
     ):
-        big, small = ("200.0", "5.0") if slo == "availability" else ("20.0", "5.0")
+        big, small = "20.0", "5.0"
         name = slo.capitalize()
-        labels = lambda sev: {"service": "backend", "slo": slo, "severity": sev}
+        labels = lambda sev: {"service": SVC, "slo": slo, "severity": sev}
         page, ticket = f"{name}BudgetBurnPage", f"{name}BudgetBurnTicket"
         tests.append(AlertTests(page, [
             Case(f"{slo}: burning {big}x over 1h and 5m pages", fast_burn, [
-                ("1h10m", page, [(labels("critical"), f"backend: {slo} SLO error budget burning {big}x")])]),
+                ("1h10m", page, [(labels("critical"), f"{SVC}: {slo} SLO error budget burning {big}x")])]),
             Case(f"{slo}: burning {small}x (below 6x) does not page", slow_burn, [("2h10m", page, [])]),
             Case(f"{slo}: within budget, and 0.02 req/s of bad traffic, stay silent", quiet + [
-                (s.replace('service="backend"', 'service="idle"'), v) for s, v in low_traffic], [("1h10m", page, [])]),
+                (s.replace(f'service="{SVC}"', 'service="idle"'), v) for s, v in low_traffic], [("1h10m", page, [])]),
         ] + ([
             # argon2 makes sign-up slow on purpose: it is outside the latency SLO (catalogue.LATENCY_SLO_ROUTES)
             Case("latency: only slow sign-ups (auth routes are outside the SLO) do not page", quiet + [
@@ -333,7 +342,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
         ] if slo == "latency" else [])))
         tests.append(AlertTests(ticket, [
             Case(f"{slo}: burning {small}x over 1d and 2h opens a ticket", slow_burn, [
-                ("2h10m", ticket, [(labels("warning"), f"backend: {slo} SLO error budget burning {small}x")])]),
+                ("2h10m", ticket, [(labels("warning"), f"{SVC}: {slo} SLO error budget burning {small}x")])]),
             Case(f"{slo}: within budget stays silent", quiet, [("2h10m", ticket, [])]),
         ]))
     return tests + datastore_tests(p)
@@ -349,7 +358,7 @@ REDIS_EXPORTER = {"job": "redis-exporter", "instance": "127.0.0.1:9121", "servic
 
 def datastore_tests(p: Profile) -> list[AlertTests]:
     t = Timeline(p)
-    activity = lambda state, **kw: sel("pg_stat_activity_count", POSTGRES_EXPORTER, datname="northstar",
+    activity = lambda state, **kw: sel("pg_stat_activity_count", POSTGRES_EXPORTER, datname=PRODUCT.slug,
                                        server="127.0.0.1:5432", state=state, **kw)
     max_conn = lambda **kw: sel("pg_settings_max_connections", POSTGRES_EXPORTER, server="127.0.0.1:5432", **kw)
     used = lambda **kw: sel("redis_memory_used_bytes", REDIS_EXPORTER, **kw)
@@ -415,7 +424,7 @@ def cost_expr_tests(p: Profile) -> list[dict]:
     ]
     exceptions = (sel("http_unhandled_exceptions_total", BACKEND, exception_type="KeyError", route="/api/projects"),
                   t.counter((0.25, 121)))
-    b = {"service": "backend"}
+    b = {"service": SVC}
     prom = {"job": "prometheus", "instance": PROMETHEUS["instance"]}
 
     def expect(expr: str, value: float, labels: dict) -> dict:

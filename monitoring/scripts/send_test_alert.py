@@ -23,6 +23,10 @@ import sys
 import time
 import urllib.request
 import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the repository's packages
+from monitoring.rules.catalogue import runbook_url  # noqa: E402
 
 EXPECTED = {"critical": {"pagerduty", "slack:alerts"}, "warning": {"slack:alerts"}}
 
@@ -38,7 +42,7 @@ def _request(method: str, url: str, body: object | None = None, timeout: float =
 def post_alert(alertmanager: str, labels: dict, annotations: dict, resolved: bool = False) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     alert = {"labels": labels, "annotations": annotations, "startsAt": now.isoformat(),
-             "generatorURL": "http://127.0.0.1/northstar-send-test-alert"}
+             "generatorURL": "http://127.0.0.1/send-test-alert"}
     if resolved:
         alert["endsAt"] = now.isoformat()
     _request("POST", f"{alertmanager.rstrip('/')}/api/v2/alerts", [alert])
@@ -63,16 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alertmanager", default=os.environ.get("ALERTMANAGER_URL", "http://127.0.0.1:9093"))
     parser.add_argument("--capture", default=os.environ.get("CAPTURE_URL", "http://127.0.0.1:9911"))
     parser.add_argument("--severity", choices=["critical", "warning"], default="critical")
-    parser.add_argument("--alertname", default="NorthstarTestAlert")
+    parser.add_argument("--alertname", default="SyntheticTestAlert")
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--keep", action="store_true", help="do not resolve the alert afterwards")
     args = parser.parse_args(argv)
 
     marker = f"test-{uuid.uuid4().hex[:8]}"
-    labels = {"alertname": args.alertname, "severity": args.severity, "service": "northstar-test", "test_id": marker}
+    labels = {"alertname": args.alertname, "severity": args.severity, "service": "synthetic-test", "test_id": marker}
     annotations = {"summary": f"Synthetic test alert {marker} (make test-alerts)",
                    "description": "Sent by monitoring/scripts/send_test_alert.py to prove the alert path works.",
-                   "runbook_url": "https://github.com/northstar/northstar/blob/main/monitoring/runbooks/README.md"}
+                   "runbook_url": runbook_url("README")}
     expected = {"slack:engineering"} if args.alertname == "NewErrorType" else EXPECTED[args.severity]
 
     before = _request("GET", f"{args.capture.rstrip('/')}/api/captured")

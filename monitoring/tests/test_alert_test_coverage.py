@@ -7,6 +7,7 @@ import sys
 import yaml
 
 from monitoring.generate import ROOT
+from monitoring.rules.catalogue import RULE_FILE
 from monitoring.scripts import check_alert_tests as checker
 
 SCRIPT = ROOT / "scripts" / "check_alert_tests.py"
@@ -47,7 +48,7 @@ def test_removing_only_the_silent_case_fails_the_check(tmp_path):
 
 def test_a_new_alert_without_tests_fails_the_check(tmp_path):
     root = copy_prometheus(tmp_path)
-    path = root / "rules" / "production" / "northstar.rules.yml"
+    path = root / "rules" / "production" / RULE_FILE
     doc = yaml.safe_load(path.read_text())
     doc["groups"][0]["rules"].append({"alert": "Untested", "expr": "vector(1)"})
     path.write_text(yaml.safe_dump(doc))

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 import yaml
 
+from infra.product import PRODUCT
 from monitoring.generate import ROOT
 from monitoring.native import write_alertmanager_config
 from monitoring.profiles import PRODUCTION
@@ -90,7 +91,9 @@ def test_policy_business_hours_and_inhibition():
     warning = next(r for r in config["route"]["routes"] if r["matchers"] == ['severity="warning"'])
     assert warning["active_time_intervals"] == ["business-hours"]
     hours = config["time_intervals"][0]["time_intervals"][0]
-    assert hours["weekdays"] == ["monday:friday"] and hours["times"] == [{"start_time": "09:00", "end_time": "18:00"}]
+    # the product's business hours (product.toml [alerting])
+    assert hours["weekdays"] == [PRODUCT.business_days] and hours["location"] == PRODUCT.time_zone
+    assert hours["times"] == [{"start_time": PRODUCT.business_hours_start, "end_time": PRODUCT.business_hours_end}]
     assert config["inhibit_rules"] == [{"source_matchers": ['severity="critical"'],
                                         "target_matchers": ['severity="warning"', 'alertname!="NewErrorType"'],
                                         "equal": ["service"]}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from infra.product import PRODUCT
 from monitoring.dashboards.layout import GridPos, Panel, ResolvedQuery, Target, TimeRange, parse_dashboard
 from monitoring.dashboards.queries import load_dashboards
 from monitoring.dashboards.render import EXEMPLAR_COLOR, QueryResult, Series, draw_panel
@@ -35,6 +36,6 @@ def test_exemplars_are_drawn_as_dots(tmp_path):
 
 
 def test_the_committed_latency_panels_ask_the_renderer_for_exemplars():
-    dashboard = parse_dashboard(load_dashboards()["northstar-overview"])
+    dashboard = parse_dashboard(load_dashboards()[f"{PRODUCT.slug}-overview"])
     asking = {p.title for p in dashboard.panels for t in p.targets if t.exemplar}
     assert asking == {"Latency p50 / p95 / p99", "p95 latency by route"}

@@ -1,5 +1,6 @@
 """Dashboards: rows from the seed, every panel has a query, fault markers name real scenarios."""
 
+from infra.product import PRODUCT
 from loadtests.catalogue import SCENARIOS as HARNESS_SCENARIOS
 from monitoring.dashboards.queries import load_dashboards, panel_queries, substitute
 
@@ -7,7 +8,7 @@ SCENARIOS = {s.name for s in HARNESS_SCENARIOS}  # the fault catalogue, backend/
 
 
 def test_overview_rows():
-    overview = load_dashboards()["northstar-overview"]
+    overview = load_dashboards()[f"{PRODUCT.slug}-overview"]
     rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
     assert rows == ["Application", "Database", "Infrastructure", "Business", "Frontend", "Alerts",
                     "PostgreSQL and Redis (server side)", "Observability cost"]
@@ -33,7 +34,7 @@ def test_grafana_variables_are_substituted():
 
 
 def test_latency_panels_ask_for_exemplars_of_a_histogram():
-    overview = load_dashboards()["northstar-overview"]
+    overview = load_dashboards()[f"{PRODUCT.slug}-overview"]
     exemplar_targets = {p["title"]: [t["expr"] for t in p["targets"] if t.get("exemplar")]
                         for p in overview["panels"] if p["type"] != "row"}
     exemplar_targets = {title: exprs for title, exprs in exemplar_targets.items() if exprs}

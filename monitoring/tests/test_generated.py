@@ -3,6 +3,7 @@
 import shutil
 
 from monitoring import generate
+from monitoring.rules.catalogue import RULE_FILE
 
 
 def test_committed_files_match_generator():
@@ -14,12 +15,12 @@ def test_drift_is_detected(tmp_path):
     for folder in ("prometheus", "alertmanager", "grafana"):
         shutil.copytree(generate.ROOT / folder, tmp_path / folder)
     assert generate.diff(tmp_path) == []
-    edited = tmp_path / "prometheus/rules/fast/northstar.rules.yml"
+    edited = tmp_path / f"prometheus/rules/fast/{RULE_FILE}"
     edited.write_text(edited.read_text().replace("> 0.05", "> 0.5", 1))
     (tmp_path / "grafana/dashboards/extra.json").write_text("{}")
     (tmp_path / "prometheus/tests/production/HighErrorRate.test.yml").unlink()
     assert sorted(generate.diff(tmp_path)) == [
-        "differs: prometheus/rules/fast/northstar.rules.yml",
+        f"differs: prometheus/rules/fast/{RULE_FILE}",
         "missing: prometheus/tests/production/HighErrorRate.test.yml",
         "stale: grafana/dashboards/extra.json",
     ]

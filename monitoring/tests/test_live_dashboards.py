@@ -136,7 +136,7 @@ def test_a_slow_sampled_request_links_its_exemplar_to_its_trace_in_spotlight(sta
         with Faults(stack["BACKEND_URL"]).injected(latency_ms=SLOW_MS, latency_routes=[SLOW_ROUTE]):
             # sampled upstream (sentry-trace ...-1) through the trusted proxy hop, as from the web app
             response = httpx.get(stack["BACKEND_URL"] + SLOW_ROUTE, timeout=10, headers={
-                "sentry-trace": f"{trace_id}-{span_id}-1", "X-Northstar-Proxy-Secret": stack["TRUSTED_PROXY_SECRET"]})
+                "sentry-trace": f"{trace_id}-{span_id}-1", "X-Trusted-Proxy-Secret": stack["TRUSTED_PROXY_SECRET"]})
         assert response.status_code == 401 and response.elapsed.total_seconds() >= SLOW_MS / 1000
 
         def stored_exemplars() -> list[dict]:

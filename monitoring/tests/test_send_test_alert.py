@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from infra.local.services import Ports, alertmanager_service, capture_service
+from infra.product import PRODUCT
 from infra.testkit import Capture, start_service, wait_until
 from monitoring.generate import ROOT
 from monitoring.native import write_alertmanager_config
@@ -81,7 +82,7 @@ def test_a_critical_alert_pages_and_tells_slack_with_its_runbook_then_resolves(a
     assert page["links"][0]["href"].endswith("/HighErrorRate.md")
 
     message = wait_until(lambda: slack("FIRING"), 30, what="Slack #alerts firing")[0]
-    assert message["channel"] == "alerts" and message["payload"]["channel"] == "#alerts"
+    assert message["channel"] == "alerts" and message["payload"]["channel"] == PRODUCT.slack_alerts_channel
     text = message["payload"]["attachments"][0]["text"]
     assert "of requests fail with 5xx* (critical)" in text and "Runbook: " + RUNBOOK_BASE_URL in text
     assert not [i for i in capture.captured("slack") if i["channel"] == "engineering"]

@@ -61,7 +61,7 @@ class MixpanelSender:
 
     def __init__(self, token: str, api_url: str, timeout_seconds: float) -> None:
         base = api_url.rstrip("/")
-        self.token = token or "northstar-local"
+        self.token = token or "local-token"
         self.events_url = base + "/track"
         self.import_url = base + "/import"
         self.timeout = timeout_seconds

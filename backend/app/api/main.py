@@ -26,7 +26,7 @@ from app.analytics import counters
 from app.analytics.worker import create_delivery
 from app.api.health import router as health_router
 from app.billing.routes import router as billing_router
-from app.core import db_unavailable, metrics, readiness
+from app.core import db_unavailable, metrics, product, readiness
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.client_address import TrustedProxyMiddleware
 from app.core.config import Settings
@@ -70,7 +70,7 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
             yield
 
     docs = settings.api_docs_enabled  # off in production unless API_DOCS_ENABLED (SECURITY.md)
-    app = FastAPI(title="Northstar API", version=settings.GIT_SHA, lifespan=lifespan,
+    app = FastAPI(title=f"{product.NAME} API", version=settings.GIT_SHA, lifespan=lifespan,
                   openapi_url="/openapi.json" if docs else None, docs_url="/docs" if docs else None,
                   redoc_url="/redoc" if docs else None)
     app.state.settings = settings

@@ -1,7 +1,7 @@
 """The client address of a request: the TCP peer, or the address our own proxy saw.
 
 Exactly one proxy hop is trusted, and only when it proves it is ours: its peer address is one of
-TRUSTED_PROXY_ADDRESSES *and* it sends TRUSTED_PROXY_SECRET in X-Northstar-Proxy-Secret. Then the
+TRUSTED_PROXY_ADDRESSES *and* it sends TRUSTED_PROXY_SECRET in X-Trusted-Proxy-Secret. Then the
 right-most X-Forwarded-For entry (the address that proxy's socket saw; our Next.js proxy sends
 exactly one) becomes scope["client"], so request.client is right for everything keyed by client
 address (the auth rate limit, the loopback-only /_faults). Any other request keeps its TCP peer:
@@ -27,11 +27,11 @@ from ipaddress import IPv4Network, IPv6Network
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-PROXY_SECRET_HEADER = "X-Northstar-Proxy-Secret"
+PROXY_SECRET_HEADER = "X-Trusted-Proxy-Secret"
 _SECRET_KEY = PROXY_SECRET_HEADER.lower().encode()
 _XFF_KEY = b"x-forwarded-for"
 # scope key: True when the request came through our trusted proxy (read by app/core/sentry.py).
-VIA_TRUSTED_PROXY = "northstar.via_trusted_proxy"
+VIA_TRUSTED_PROXY = "app.via_trusted_proxy"
 
 
 def parse_address(value: str) -> str | None:

@@ -6,6 +6,8 @@ from typing import Annotated
 from pydantic import IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core import product
+
 # A list setting given in the environment as "a,b,c" (JSON lists are accepted too).
 CommaList = Annotated[list[str], NoDecode]
 
@@ -13,7 +15,7 @@ CommaList = Annotated[list[str], NoDecode]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=True)
 
-    DATABASE_URL: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar"
+    DATABASE_URL: str = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}"
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
     # Every key this service writes starts with it (lets tests and benches share one Redis).
     REDIS_KEY_PREFIX: str = "ns:"
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     # --- security (SECURITY.md) ---
     # The one proxy hop whose X-Forwarded-For is believed (app/core/client_address.py): its peer
     # address must be one of these networks AND it must send TRUSTED_PROXY_SECRET in
-    # X-Northstar-Proxy-Secret. Empty secret: no proxy is trusted, the TCP peer is the client.
+    # X-Trusted-Proxy-Secret. Empty secret: no proxy is trusted, the TCP peer is the client.
     TRUSTED_PROXY_ADDRESSES: Annotated[list[IPvAnyNetwork], NoDecode] = ["127.0.0.1/32", "::1/128"]  # type: ignore[assignment]
     TRUSTED_PROXY_SECRET: SecretStr = SecretStr("")
     # Origins whose cookie-authenticated state-changing requests are accepted (app/core/csrf.py),
@@ -80,6 +82,12 @@ class Settings(BaseSettings):
     CSRF_TRUSTED_ORIGINS: CommaList = ["http://127.0.0.1:3000", "http://localhost:3000"]
     # /docs, /redoc and /openapi.json; None = on everywhere except ENVIRONMENT=production.
     API_DOCS_ENABLED: bool | None = None
+
+    @field_validator("FAULT_INJECTION_ENABLED")
+    @classmethod
+    def _fault_routes_kept(cls, value: bool) -> bool:
+        # A product rendered with keep_fault_routes = false (product.toml) never mounts /_faults.
+        return value and product.FAULT_ROUTES
 
     @field_validator("TRUSTED_PROXY_ADDRESSES", "CSRF_TRUSTED_ORIGINS", mode="before")
     @classmethod

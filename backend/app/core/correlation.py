@@ -68,7 +68,7 @@ class RequestContext:
         return self.caller.plan if self.caller is not None else None
 
 
-_current: ContextVar[RequestContext | None] = ContextVar("northstar_request", default=None)
+_current: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
 
 
 def new_request_id() -> str:

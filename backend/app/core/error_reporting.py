@@ -16,7 +16,7 @@ from app.core import metrics
 from app.core.logging import get_logger
 
 MAX_LOGGED_PATH = 256
-_error_log = get_logger("northstar.errors")
+_error_log = get_logger("app.errors")
 
 
 def report_unhandled_exception(exc: BaseException, scope: Scope, route: str, request_id: str | None,
@@ -33,7 +33,7 @@ def _capture(exc: BaseException, scope: Scope, route: str) -> None:
     if not client.is_active():
         return
     event, hint = event_from_exception(exc, client_options=client.options,
-                                       mechanism={"type": "northstar.asgi", "handled": False})
+                                       mechanism={"type": "app.asgi", "handled": False})
     # What the Starlette integration would add, minus anything personal (no query string,
     # no headers, no body, no client address).
     event["transaction"] = route

@@ -9,7 +9,7 @@ from typing import Any
 from uvicorn_worker import UvicornWorker
 
 
-class NorthstarUvicornWorker(UvicornWorker):
+class AppUvicornWorker(UvicornWorker):
     CONFIG_KWARGS: dict[str, Any] = {"loop": "auto", "http": "auto", "access_log": False, "server_header": False,
                                        "proxy_headers": False}
 

@@ -37,7 +37,7 @@ BEARER_RE = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 REDACTED = "[redacted]"
 EMAIL_REDACTED = "[email]"
 
-ACCESS_LOGGER_NAME = "northstar.access"
+ACCESS_LOGGER_NAME = "app.access"
 
 
 @functools.lru_cache(maxsize=4096)  # keys are a small, bounded set of names: decide each once

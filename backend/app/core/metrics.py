@@ -236,7 +236,7 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
 
     from app.core.logging import get_logger
 
-    log = get_logger("northstar.db")
+    log = get_logger("app.db")
     sync_engine = getattr(engine, "sync_engine", engine)
     dialect = sync_engine.dialect
     sampled_parent = trace_spans.sampled_parent

@@ -34,7 +34,7 @@ class ObservabilityMiddleware:
         self.sampler = RequestSampler(traces_sample_rate)
         # Only sampled requests pay for Sentry's transaction machinery (see app/core/sentry.py).
         self.traced_app = SentryAsgiMiddleware(self._named_transaction, transaction_style="url",
-                                               mechanism_type="asgi", span_origin="auto.http.northstar", asgi_version=3)
+                                               mechanism_type="asgi", span_origin="auto.http.app", asgi_version=3)
 
     async def _named_transaction(self, scope: Scope, receive: Receive, send: Send) -> None:
         # SentryAsgiMiddleware hands us a copy of the scope: report back through the request context.

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both failures cost the same time.
-_DUMMY_HASH = _hasher.hash("northstar-dummy-password")
+_DUMMY_HASH = _hasher.hash("dummy-password-for-timing")
 
 
 async def hash_password(password: str) -> str:

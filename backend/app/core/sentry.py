@@ -222,7 +222,7 @@ def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict
     return _tag_and_scrub(event)
 
 
-TRACED_SCOPE_KEY = "northstar.traced"
+TRACED_SCOPE_KEY = "app.traced"
 
 
 def make_traces_sampler(rate: float):  # noqa: ANN201

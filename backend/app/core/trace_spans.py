@@ -43,8 +43,8 @@ from sentry_sdk.tracing import Span
 from sentry_sdk.tracing_utils import add_query_source
 from sentry_sdk.utils import capture_internal_exceptions
 
-DB_ORIGIN = "auto.db.northstar"
-REDIS_ORIGIN = "auto.db.redis.northstar"
+DB_ORIGIN = "auto.db.app"
+REDIS_ORIGIN = "auto.db.redis.app"
 MAX_DESCRIPTION = 2000
 _current_scope = Scope.get_current_scope
 CACHE_OPS = {"GET": OP.CACHE_GET, "SET": OP.CACHE_PUT, "SETEX": OP.CACHE_PUT}

@@ -10,7 +10,7 @@ export interface FrontendMetrics {
   renderDuration: Histogram<'route'>;
 }
 
-const KEY = Symbol.for('northstar.frontend.metrics');
+const KEY = Symbol.for('app.frontend.metrics');
 type GlobalWithMetrics = typeof globalThis & { [KEY]?: FrontendMetrics };
 
 function create(): FrontendMetrics {

@@ -24,7 +24,7 @@ interface ServerMessage {
   response: ServerResponse;
 }
 
-const INSTALLED = Symbol.for('northstar.frontend.requestTiming');
+const INSTALLED = Symbol.for('app.frontend.requestTiming');
 type GlobalWithFlag = typeof globalThis & { [INSTALLED]?: boolean };
 
 export function installRequestMetrics(): void {

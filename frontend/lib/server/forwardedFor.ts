@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 export const CLIENT_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded'] as const;
 
 /** The header that tells the backend this server is its trusted proxy (backend/app/core/client_address.py). */
-export const PROXY_SECRET_HEADER = 'x-northstar-proxy-secret';
+export const PROXY_SECRET_HEADER = 'x-trusted-proxy-secret';
 
 /** The peer address as the backend should see it ("::ffff:1.2.3.4" -> "1.2.3.4"). */
 export function peerAddress(remoteAddress: string | undefined): string | undefined {
@@ -36,7 +36,7 @@ export function setForwardedFor(headers: IncomingMessage['headers'], remoteAddre
   if (peer && proxySecret) headers[PROXY_SECRET_HEADER] = proxySecret;
 }
 
-const INSTALLED = Symbol.for('northstar.frontend.forwardedFor');
+const INSTALLED = Symbol.for('app.frontend.forwardedFor');
 type GlobalWithFlag = typeof globalThis & { [INSTALLED]?: boolean };
 
 export function installForwardedFor(): void {

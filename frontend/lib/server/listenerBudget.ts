@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 
 export const RESPONSE_MAX_LISTENERS = 32;
 
-const INSTALLED = Symbol.for('northstar.frontend.listenerBudget');
+const INSTALLED = Symbol.for('app.frontend.listenerBudget');
 type GlobalWithFlag = typeof globalThis & { [INSTALLED]?: boolean };
 
 export function installResponseListenerBudget(): void {

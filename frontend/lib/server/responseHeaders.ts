@@ -54,7 +54,7 @@ export function cleanHeadersObject(headers: OutgoingHttpHeaders, backend: URL): 
   return out;
 }
 
-const INSTALLED = Symbol.for('northstar.frontend.responseHeaders');
+const INSTALLED = Symbol.for('app.frontend.responseHeaders');
 type GlobalWithFlag = typeof globalThis & { [INSTALLED]?: boolean };
 type WriteHead = ServerResponse['writeHead'];
 

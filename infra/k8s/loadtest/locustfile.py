@@ -1,4 +1,4 @@
-"""Northstar's traffic model for Locust: the product funnel plus a read-heavy API client.
+"""The product's traffic model for Locust: the product funnel plus a read-heavy API client.
 
 Run it as its own process (Locust monkey-patches the interpreter), loopback only, for example
     .venv/bin/locust -f loadtests/locustfile.py --headless -u 20 -r 10 --run-time 60s \
@@ -10,8 +10,8 @@ projects; a minority walk the funnel (sign up, create a project, add and complet
 then upgrade). Request names are route templates (`/api/projects/[id]`) so Locust's statistics
 line up with the backend's `route` label.
 
-`NORTHSTAR_FRONTEND_URL` (optional): page views also go to the Next.js app, so its metrics fill.
-`NORTHSTAR_ACCOUNTS_FILE` (optional): JSON list of `{"email", "token"}` of existing customers; the
+`LOADTEST_FRONTEND_URL` (optional): page views also go to the Next.js app, so its metrics fill.
+`LOADTEST_ACCOUNTS_FILE` (optional): JSON list of `{"email", "token"}` of existing customers; the
 read-heavy users take their sessions from it instead of signing up (the harness creates them once,
 one at a time, so each scenario's start is not a burst of argon2 sign-ups).
 """
@@ -28,10 +28,10 @@ from typing import Any
 from locust import FastHttpUser, between, task
 
 PASSWORD = "loadtest-password-1"
-EMAIL_DOMAIN = "loadtest.northstar.dev"
-FRONTEND_URL = os.environ.get("NORTHSTAR_FRONTEND_URL", "").rstrip("/")
-ACCOUNTS: list[dict] = (json.loads(open(os.environ["NORTHSTAR_ACCOUNTS_FILE"]).read())  # noqa: SIM115
-                        if os.environ.get("NORTHSTAR_ACCOUNTS_FILE") else [])
+EMAIL_DOMAIN = "loadtest.example.test"
+FRONTEND_URL = os.environ.get("LOADTEST_FRONTEND_URL", "").rstrip("/")
+ACCOUNTS: list[dict] = (json.loads(open(os.environ["LOADTEST_ACCOUNTS_FILE"]).read())  # noqa: SIM115
+                        if os.environ.get("LOADTEST_ACCOUNTS_FILE") else [])
 _next_account = itertools.count()
 PAGES = ("/", "/signup", "/login", "/dashboard", "/projects/[id]", "/pricing")
 # Realistic web-vital values in web-vitals' units (ms; CLS unitless), mostly "good".
@@ -47,7 +47,7 @@ def _json(resp: Any) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-class NorthstarUser(FastHttpUser):
+class ProductUser(FastHttpUser):
     """Shared session handling: sign up once, re-authenticate when the session is gone."""
 
     abstract = True
@@ -187,8 +187,8 @@ class NorthstarUser(FastHttpUser):
             self.check(resp, (202,))
 
 
-class FunnelUser(NorthstarUser):
-    """A person new to Northstar: signs up, builds a project, works through tasks, may upgrade."""
+class FunnelUser(ProductUser):
+    """A person new to the product: signs up, builds a project, works through tasks, may upgrade."""
 
     weight = 1
     wait_time = between(0.5, 2.0)
@@ -261,7 +261,7 @@ class FunnelUser(NorthstarUser):
         self.login()
 
 
-class ReadHeavyUser(NorthstarUser):
+class ReadHeavyUser(ProductUser):
     """An API integration or a busy dashboard: mostly cached project reads and lists."""
 
     weight = 3
@@ -317,7 +317,7 @@ class ReadHeavyUser(NorthstarUser):
                 self.check(resp, (200,))
 
 
-class CheckoutUser(NorthstarUser):
+class CheckoutUser(ProductUser):
     """A visitor from a pricing campaign: signs up and goes straight for the upgrade.
 
     Not part of the default mix; the billing scenarios add it (two of them, `fixed_count`) so that
