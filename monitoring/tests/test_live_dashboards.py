@@ -148,7 +148,7 @@ def test_a_slow_sampled_request_links_its_exemplar_to_its_trace_in_spotlight(sta
                     if e["labels"].get("trace_id") == trace_id]
 
         (exemplar, *_) = wait_until(stored_exemplars, 60, interval=1, what=f"exemplar trace_id={trace_id} in Prometheus")
-        assert exemplar["value"] >= SLOW_MS / 1000 and float(exemplar["le"]) >= SLOW_MS / 1000, exemplar
+        assert float(exemplar["value"]) >= SLOW_MS / 1000 and float(exemplar["le"]) >= SLOW_MS / 1000, exemplar
 
         def transactions() -> list[dict]:
             return [payload for env in spotlight.snapshot() for header, payload in env.items
