@@ -10,8 +10,8 @@ httpx calls read the ID; the auth dependency sets the caller; a rate limit marks
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar, Token
 from typing import Protocol
 
@@ -63,7 +63,7 @@ _current: ContextVar[RequestContext | None] = ContextVar("northstar_request", de
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits like uuid4().hex, a quarter of its cost (docs/benchmarks.md)
 
 
 def request_id_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
