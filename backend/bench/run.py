@@ -189,10 +189,28 @@ def print_table(all_results: dict[str, dict[str, Result]]) -> None:
                   f"{p99_ratio:>7.2f}x")
 
 
-def check_targets(all_results: dict[str, dict[str, Result]]) -> list[tuple[str, bool]]:
-    """One (line, passed) per target and endpoint, from the ratios measured in this run."""
+@dataclass
+class Verdict:
+    variant: str
+    endpoint: str
+    what: str  # "throughput" (req/s / bare's, higher is better) or "p99" (p99 / bare's, lower is better)
+    value: float
+    limit: float
+
+    @property
+    def passed(self) -> bool:
+        return self.value >= self.limit if self.what == "throughput" else self.value <= self.limit
+
+    def __str__(self) -> str:
+        sign = ">=" if self.what == "throughput" else "<="
+        return (f"{'PASS' if self.passed else 'FAIL'}  {self.variant:<12}{self.endpoint:<22}{self.what:<11}"
+                f"{self.value:5.2f}x  target {sign} {self.limit:.2f}x")
+
+
+def check_targets(all_results: dict[str, dict[str, Result]]) -> list[Verdict]:
+    """One verdict per target and endpoint, from the ratios measured in this run."""
     bare = all_results.get("bare")
-    lines = []
+    verdicts = []
     for name, what, limit in TARGETS:
         if bare is None or name not in all_results:
             continue
@@ -200,19 +218,17 @@ def check_targets(all_results: dict[str, dict[str, Result]]) -> list[tuple[str, 
             r, ref = all_results[name][label], bare[label]
             if what == "throughput":
                 value = r.rps / ref.rps if ref.rps else 0.0
-                passed, sign = value >= limit, ">="
             else:
                 value = r.p99_ms / ref.p99_ms if ref.p99_ms else float("inf")
-                passed, sign = value <= limit, "<="
-            lines.append((f"{name:<12}{label:<22}{what:<11}{value:5.2f}x  target {sign} {limit:.2f}x", passed))
-    return lines
+            verdicts.append(Verdict(name, label, what, value, limit))
+    return verdicts
 
 
-def print_targets(lines: list[tuple[str, bool]]) -> None:
+def print_targets(verdicts: list[Verdict]) -> None:
     print("\ntargets (issue 16, measured side by side in this run):")
-    for text, passed in lines:
-        print(f"  {'PASS' if passed else 'FAIL'}  {text}")
-    print(f"  {sum(p for _, p in lines)} of {len(lines)} targets pass")
+    for verdict in verdicts:
+        print(f"  {verdict}")
+    print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass")
 
 
 def load_average() -> str:
