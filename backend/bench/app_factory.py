@@ -3,7 +3,9 @@
 INSTRUMENTATION (an environment variable of the benchmark only, never a setting of the app):
 "full" (default) is the app as deployed; "off" the bare app without Sentry, the request
 middleware and DB metrics (the baseline); "seed" the bare app with the seed's three
-@app.middleware("http") layers (bench/seed_style.py).
+@app.middleware("http") layers (bench/seed_style.py); "otel" the bare app with OpenTelemetry
+auto-instrumentation (bench/otel_style.py); "handwired" the bare app with the common hand-wired
+stack (bench/handwired_style.py).
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from fastapi import FastAPI
 
 from app.api.main import build_app
 from app.core.config import get_settings
+from bench.handwired_style import init_default_sentry, install_handwired_stack
+from bench.otel_style import instrument_with_opentelemetry
 from bench.seed_style import install_seed_middleware
 
-MODES = ("full", "off", "seed")
+MODES = ("full", "off", "seed", "otel", "handwired")
 
 
 def create_app() -> FastAPI:
     mode = os.environ.get("INSTRUMENTATION", "full")
     if mode not in MODES:
         raise ValueError(f"INSTRUMENTATION={mode!r}: expected one of {', '.join(MODES)}")
+    if mode == "handwired":
+        init_default_sentry()
     app = build_app(get_settings(), observability=mode == "full")
     if mode == "seed":
         install_seed_middleware(app)
+    elif mode == "otel":
+        instrument_with_opentelemetry(app)
+    elif mode == "handwired":
+        install_handwired_stack(app)
     return app

@@ -1,12 +1,13 @@
 """CPU per request, in-process: the app driven by plain ASGI calls (no network, no HTTP client).
 
-    cd backend && ../.venv/bin/python -m bench.inprocess [--n 1500] [--repeat 3] [--profile]
+    cd backend && ../.venv/bin/python -m bench.inprocess [--n 1500] [--repeat 3] [--profile [MODE]]
 
-Runs each mode (bare = INSTRUMENTATION=off, always-on) in its own subprocess (logging, Sentry and
+Runs each mode (bare = INSTRUMENTATION=off, always-on, traced-10%: transactions sent to a
+loopback sink by the SDK's worker thread, whose CPU counts too) in its own subprocess (logging, Sentry and
 the prometheus multiprocess directory are per process, as in production), against one database
 created and migrated here. Prints the best of `--repeat` loops of `--n` requests, in microseconds
 per request, for the cached project read and the DB-backed list. `--profile` prints a cProfile
-of the always-on DB loop instead (where the CPU goes, sorted by own time).
+of one mode's DB loop instead (always-on unless named; where the CPU goes, sorted by own time).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", nargs="?", const="always-on", default=None, metavar="MODE")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -128,9 +129,13 @@ def main() -> int:
         "ANALYTICS_DELIVERY_ENABLED": "false", "LOG_LEVEL": "INFO", "SENTRY_TRACES_SAMPLE_RATE": "0",
         "SENTRY_PROFILES_SAMPLE_RATE": "0",
     }
-    modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}}
+    from bench.loopback_sink import LoopbackSink
+
+    sink = LoopbackSink()
+    base_env["SENTRY_SPOTLIGHT_URL"] = sink.url
+    modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}, "traced-10%": {"SENTRY_TRACES_SAMPLE_RATE": "0.1"}}
     if args.profile:
-        modes = {"always-on": {}}
+        modes = {args.profile: modes[args.profile]}
     asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
     try:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True,
@@ -140,7 +145,7 @@ def main() -> int:
             env = {**base_env, **extra, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-inproc-")}
             out_file = os.path.join(env["PROMETHEUS_MULTIPROC_DIR"], "result.json")
             cmd = [sys.executable, "-m", "bench.inprocess", "--child", out_file, "--n", str(args.n),
-                   "--repeat", str(args.repeat)] + (["--profile"] if args.profile else [])
+                   "--repeat", str(args.repeat)] + (["--profile", args.profile] if args.profile else [])
             with open(os.devnull, "wb") as devnull:  # the access lines go to stdout in the child: drop them
                 subprocess.run(cmd, env=env, stdout=devnull, stderr=None if args.profile else devnull, check=True)
             with open(out_file) as fh:
@@ -150,9 +155,10 @@ def main() -> int:
     if not args.profile:
         for label in PATHS:
             bare = table["bare"][label]
-            on = table["always-on"][label]
-            print(f"{label:<8} bare {bare:7.0f} us   always-on {on:7.0f} us   +{on - bare:5.0f} us   "
-                  f"ratio {bare / on:.3f}")
+            row = "   ".join(f"{name} {table[name][label]:6.0f} us (+{table[name][label] - bare:4.0f}, "
+                             f"ratio {bare / table[name][label]:.3f})" for name in modes if name != "bare")
+            print(f"{label:<8} bare {bare:6.0f} us   {row}")
+        print(f"(load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
     return 0
 
 

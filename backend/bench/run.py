@@ -38,6 +38,7 @@ class Variant:
     env: dict[str, str] = field(default_factory=dict)
     app: str = "bench.app_factory:create_app"
     factory: bool = True
+    reference: bool = False  # a reference row: printed, its socket errors do not fail the run
 
 
 # The first variant is the reference for the ratios. Every variant is the same app
@@ -49,6 +50,19 @@ VARIANTS: list[Variant] = [
     Variant("always-on", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
     Variant("traced-10%", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0.1", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
     Variant("seed-style", {**_OBS, "INSTRUMENTATION": "seed"}),
+    # Reference rows, measured side by side every run (bench/otel_style.py, bench/handwired_style.py).
+    Variant("otel-10%", {**_OBS, "INSTRUMENTATION": "otel"}, reference=True),
+    Variant("handwired", {**_OBS, "INSTRUMENTATION": "handwired"}, reference=True),
+]
+
+# The targets of issue 16, item 4: (variant, what, limit). Throughput is the ratio of req/s to
+# bare's (higher is better), p99 the ratio of p99 latency to bare's (lower is better); each holds
+# on both endpoints.
+TARGETS: list[tuple[str, str, float]] = [
+    ("always-on", "throughput", 0.92),
+    ("traced-10%", "throughput", 0.80),
+    ("always-on", "p99", 1.10),
+    ("traced-10%", "p99", 1.10),
 ]
 
 ENDPOINTS = {
@@ -178,6 +192,52 @@ def print_table(all_results: dict[str, dict[str, Result]]) -> None:
                   f"{p99_ratio:>7.2f}x")
 
 
+@dataclass
+class Verdict:
+    variant: str
+    endpoint: str
+    what: str  # "throughput" (req/s / bare's, higher is better) or "p99" (p99 / bare's, lower is better)
+    value: float
+    limit: float
+
+    @property
+    def passed(self) -> bool:
+        return self.value >= self.limit if self.what == "throughput" else self.value <= self.limit
+
+    def __str__(self) -> str:
+        sign = ">=" if self.what == "throughput" else "<="
+        return (f"{'PASS' if self.passed else 'FAIL'}  {self.variant:<12}{self.endpoint:<22}{self.what:<11}"
+                f"{self.value:5.2f}x  target {sign} {self.limit:.2f}x")
+
+
+def check_targets(all_results: dict[str, dict[str, Result]]) -> list[Verdict]:
+    """One verdict per target and endpoint, from the ratios measured in this run."""
+    bare = all_results.get("bare")
+    verdicts = []
+    for name, what, limit in TARGETS:
+        if bare is None or name not in all_results:
+            continue
+        for label in ENDPOINTS:
+            r, ref = all_results[name][label], bare[label]
+            if what == "throughput":
+                value = r.rps / ref.rps if ref.rps else 0.0
+            else:
+                value = r.p99_ms / ref.p99_ms if ref.p99_ms else float("inf")
+            verdicts.append(Verdict(name, label, what, value, limit))
+    return verdicts
+
+
+def print_targets(verdicts: list[Verdict]) -> None:
+    print("\ntargets (issue 16, measured side by side in this run):")
+    for verdict in verdicts:
+        print(f"  {verdict}")
+    print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass")
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 8)))
@@ -198,12 +258,13 @@ def main() -> int:
     db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
     redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     prefix = f"nsbench:{run}:"
-    from bench.sentry_sink import SentrySink
+    from bench.loopback_sink import LoopbackSink
 
-    sentry_sink = SentrySink()
+    sink = LoopbackSink()
     base_env = {
         "SENTRY_DSN": "",
-        "SENTRY_SPOTLIGHT_URL": sentry_sink.url,
+        "SENTRY_SPOTLIGHT_URL": sink.url,
+        "BENCH_SINK_URL": sink.url,
         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"),
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
@@ -215,6 +276,7 @@ def main() -> int:
 
     asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
     started = time.monotonic()
+    load_before = load_average()
     all_results: dict[str, dict[str, Result]] = {}
     try:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
@@ -233,10 +295,14 @@ def main() -> int:
         redis.close()
     if all_results:
         print_table(all_results)
-        print(f"\n(Sentry envelopes received by the bench sink: {sentry_sink.envelopes})")
-        print(f"\n(one uvicorn worker per variant, wrk -t2 -c{args.connections}, {time.monotonic() - started:.0f}s total;"
-              " the machine is shared, compare ratios rather than absolute numbers)")
-    return 0 if all(r.errors == 0 for res in all_results.values() for r in res.values()) else 1
+        print_targets(check_targets(all_results))
+        print(f"\n(telemetry received by the loopback sink, requests by kind: {sink.received})")
+        print(f"(one uvicorn worker per variant, wrk -t2 -c{args.connections}, {args.rounds} interleaved round(s),"
+              f" {time.monotonic() - started:.0f}s total; load average {load_before} before, {load_average()} after,"
+              f" {os.cpu_count()} CPUs; the machine is shared, compare ratios rather than absolute numbers)")
+    references = {v.name for v in variants if v.reference}
+    return 0 if all(r.errors == 0 for name, res in all_results.items() if name not in references
+                    for r in res.values()) else 1
 
 
 if __name__ == "__main__":

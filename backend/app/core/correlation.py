@@ -15,8 +15,8 @@ per-request binding of structlog contextvars, which would copy the context on ev
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar, Token
 from typing import Protocol
 
@@ -72,7 +72,7 @@ _current: ContextVar[RequestContext | None] = ContextVar("request_context", defa
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits like uuid4().hex, a quarter of its cost (docs/benchmarks.md)
 
 
 def request_id_from_headers(headers: list[tuple[bytes, bytes]]) -> str:

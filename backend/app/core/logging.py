@@ -262,6 +262,12 @@ def access_logger() -> Any:
     return _access_logger
 
 
+def line_sink() -> tuple[BinaryIO | None, int]:
+    """(the byte stream every line goes to, or None before configure_logging; the level) for a
+    writer that renders its own lines (app/core/access_log.py)."""
+    return (_sink.target if _sink is not None else None), _level
+
+
 def reset_access_logger() -> None:
     """For tests that reconfigure the output stream."""
     global _access_logger

@@ -1,0 +1,49 @@
+"""A loopback HTTP sink for the benchmark's telemetry (stands in for Spotlight/Sentry and an OTLP
+collector, which would compete for the 2 CPUs): accepts every POST with 200, reads the whole body,
+and counts what arrived by kind, so the traced variants really serialise and ship their
+transactions and spans. Sentry envelopes arrive at /stream (Spotlight transport) or
+/api/<project>/envelope/ (sentry-sdk's HTTP transport), OTLP/HTTP spans at /v1/traces."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def _kind(path: str) -> str:
+    return "otlp" if path.startswith("/v1/traces") else "sentry"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a collector would
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        with self.server.lock:  # type: ignore[attr-defined]
+            self.server.received[_kind(self.path)] += 1  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class LoopbackSink:
+    def __init__(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.received = Counter()  # type: ignore[attr-defined]
+        self.server.lock = threading.Lock()  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stream"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def received(self) -> dict[str, int]:
+        return dict(self.server.received)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
