@@ -82,3 +82,7 @@ generate-monitoring: install ## regenerate alert rules, rule tests, Prometheus/A
 
 bench: install ## throughput and p99, instrumented vs bare, side by side
 	@cd backend && ../$(PY) -m bench.run --duration 3 --rounds 5
+
+.PHONY: bench-frontend
+bench-frontend: install ## Lighthouse + first-load JS of the frontend, with Sentry vs compiled out (RUNS=3; under the live lock)
+	@$(PY) -m webperf --runs $${RUNS:-3}

@@ -2,9 +2,14 @@
 // so one trace runs browser -> Next proxy -> FastAPI) and Session Replay with everything masked.
 // Without NEXT_PUBLIC_SENTRY_DSN (local), envelopes go to Spotlight through the same-origin
 // relay /_spotlight (proxy.ts forwards it to the server's SENTRY_SPOTLIGHT_URL).
+//
+// Start-up cost (docs/benchmarks.md, "Frontend"): errors and tracing start here, before
+// hydration, so an error on first paint is captured with its request ID and the page-load span
+// starts at navigation. Session Replay is a separate chunk added once the page is idle
+// (lib/sentry/replay.ts): its on-error buffer starts then, not at navigation.
 import * as Sentry from '@sentry/nextjs';
 import { DATA_COLLECTION, SCRUBBING_HOOKS, browserSentryTarget, sampleRate } from './lib/sentry/options';
-import { scrubRecordingEvent } from './lib/sentry/scrub';
+import { whenIdle } from './lib/sentry/whenIdle';
 
 const environment = process.env.NEXT_PUBLIC_ENVIRONMENT || 'development';
 const target = browserSentryTarget(
@@ -12,6 +17,9 @@ const target = browserSentryTarget(
   environment,
   process.env.NEXT_PUBLIC_SENTRY_SPOTLIGHT,
 );
+
+/** At the latest this long after `load`, Replay is started even if the page never goes idle. */
+const REPLAY_START_TIMEOUT_MS = 3000;
 
 Sentry.init({
   dsn: target.dsn,
@@ -25,9 +33,12 @@ Sentry.init({
   tracePropagationTargets: [/^\/api\//],
   dataCollection: DATA_COLLECTION,
   ...SCRUBBING_HOOKS,
-  integrations: [
-    Sentry.replayIntegration({ maskAllText: true, blockAllMedia: true, beforeAddRecordingEvent: scrubRecordingEvent }),
-  ],
 });
+
+if (target.dsn) {
+  whenIdle(() => {
+    void import('./lib/sentry/replay').then(({ startReplay }) => startReplay());
+  }, REPLAY_START_TIMEOUT_MS);
+}
 
 export const onRouterTransitionStart = Sentry.captureRouterTransitionStart;
