@@ -54,6 +54,7 @@ test-monitoring: install ## promtool/amtool checks, rule unit tests, dashboards,
 
 test-frontend: install ## type-check, unit tests, production build + bundle secret scan
 	@cd frontend && npm run --silent typecheck && npm test --silent && npm run --silent check:bundle-secrets
+	@$(PY) -m pytest -q -p no:cacheprovider webperf/tests
 
 test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack
 	@e2e/run.sh
