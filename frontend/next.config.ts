@@ -69,7 +69,8 @@ export default sentryOff
       authToken: sentryAuthToken,
       telemetry: false,
       silent: true,
-      sourcemaps: { disable: !uploadSourceMaps, deleteSourcemapsAfterUpload: true },
+      // The benchmark's builds keep their maps (NORTHSTAR_BROWSER_SOURCEMAPS=1, never deployed).
+      sourcemaps: { disable: !uploadSourceMaps, deleteSourcemapsAfterUpload: process.env.NORTHSTAR_BROWSER_SOURCEMAPS !== '1' },
       release: {
         name: process.env.GIT_SHA || undefined,
         create: uploadSourceMaps,

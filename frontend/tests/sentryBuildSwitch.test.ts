@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import * as compiledOut from '@/lib/sentry/compiledOut';
 import { SENTRY_BUNDLE_DEFINES, sentryCompiledOut } from '@/lib/sentry/buildSwitch';
-import { type IdleWindow, whenIdle } from '@/lib/sentry/whenIdle';
+import { type IdleWindow, whenSettled } from '@/lib/sentry/whenIdle';
 
 const root = path.resolve(__dirname, '..');
 
@@ -58,35 +58,79 @@ describe('the Sentry build switch (next.config.ts)', () => {
 
 function fakeWindow(readyState: string, idle: boolean) {
   const listeners: Array<() => void> = [];
-  const win: IdleWindow & { fireLoad: () => void } = {
+  const timers: Array<{ cb: () => void; ms: number; live: boolean }> = [];
+  let longTask: (() => void) | null = null;
+  const win: IdleWindow & { fireLoad: () => void; tick: () => number; longTask: () => void; timers: typeof timers } = {
     document: { readyState },
     addEventListener: (_type, listener) => listeners.push(listener),
-    setTimeout: vi.fn((cb: () => void) => cb()),
+    setTimeout: (cb, ms) => {
+      const timer = { cb, ms, live: true };
+      timers.push(timer);
+      return timer;
+    },
+    clearTimeout: (handle) => {
+      if (handle) (handle as { live: boolean }).live = false;
+    },
+    onLongTask: (listener) => {
+      longTask = listener;
+      return () => {
+        longTask = null;
+      };
+    },
     fireLoad: () => listeners.splice(0).forEach((l) => l()),
+    /** Fires the next live timer; returns its delay. */
+    tick: () => {
+      const timer = timers.find((t) => t.live);
+      if (!timer) return -1;
+      timer.live = false;
+      timer.cb();
+      return timer.ms;
+    },
+    longTask: () => longTask?.(),
+    timers,
   };
   if (idle) win.requestIdleCallback = vi.fn((cb: () => void) => cb());
   return win;
 }
 
-describe('whenIdle (Replay start-up)', () => {
-  it('waits for load, then for an idle period with a deadline', () => {
+describe('whenSettled (Replay start-up)', () => {
+  const options = { quietMs: 2000, maxWaitMs: 10_000 };
+
+  it('waits for load, then for a quiet period, then for an idle callback', () => {
     const task = vi.fn();
     const win = fakeWindow('interactive', true);
-    whenIdle(task, 3000, win);
-    expect(task).not.toHaveBeenCalled();
+    whenSettled(task, options, win);
+    expect(win.tick()).toBe(-1); // nothing scheduled before load
     win.fireLoad();
+    expect(task).not.toHaveBeenCalled();
+    expect(win.tick()).toBe(2000);
     expect(task).toHaveBeenCalledTimes(1);
-    expect(win.requestIdleCallback).toHaveBeenCalledWith(task, { timeout: 3000 });
+    expect(win.requestIdleCallback).toHaveBeenCalled();
   });
 
-  it('runs at once (when idle) on a page already loaded, and without requestIdleCallback via a timeout', () => {
-    const loaded = fakeWindow('complete', true);
+  it('a long task restarts the wait, up to the deadline', () => {
     const task = vi.fn();
-    whenIdle(task, 3000, loaded);
+    const win = fakeWindow('complete', false);
+    whenSettled(task, options, win);
+    let waited = 0;
+    for (let i = 0; i < 10 && task.mock.calls.length === 0; i++) {
+      win.longTask(); // the page never settles
+      waited += win.tick();
+    }
     expect(task).toHaveBeenCalledTimes(1);
-    const safari = fakeWindow('complete', false);
-    whenIdle(task, 3000, safari);
-    expect(safari.setTimeout).toHaveBeenCalled();
-    expect(task).toHaveBeenCalledTimes(2);
+    expect(waited).toBe(10_000);
+    win.longTask();
+    expect(win.tick()).toBe(-1); // observer stopped, nothing more scheduled
+  });
+
+  it('a quiet page after a busy start', () => {
+    const task = vi.fn();
+    const win = fakeWindow('complete', true);
+    whenSettled(task, options, win);
+    win.longTask();
+    win.tick();
+    expect(task).not.toHaveBeenCalled();
+    win.tick();
+    expect(task).toHaveBeenCalledTimes(1);
   });
 });
