@@ -57,6 +57,7 @@ test-monitoring: install ## promtool/amtool checks, rule unit tests, dashboards,
 
 test-frontend: install ## type-check, unit tests, production build + bundle secret scan
 	@cd frontend && npm run --silent typecheck && npm test --silent && npm run --silent check:bundle-secrets
+	@$(PY) -m pytest -q -p no:cacheprovider webperf/tests
 
 test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack
 	@e2e/run.sh
@@ -90,3 +91,7 @@ generate-monitoring: install ## regenerate from product.toml and the sources: na
 
 bench: install ## throughput and p99, instrumented vs bare, side by side
 	@cd backend && ../$(PY) -m bench.run --duration 3 --rounds 5
+
+.PHONY: bench-frontend
+bench-frontend: install ## Lighthouse + first-load JS of the frontend, with Sentry vs compiled out (RUNS=3; under the live lock)
+	@$(PY) -m webperf --runs $${RUNS:-3}

@@ -14,6 +14,7 @@
 import { type NextRequest, NextResponse } from 'next/server';
 import { SPOTLIGHT_RELAY_PATH, backendOrigin, backendTarget, maxBodyBytes, refuseBody } from './lib/proxyTargets';
 import { NON_DOCUMENT_CSP, documentCsp, newNonce } from './lib/security/headers';
+import { inlineStyleHashes } from './lib/security/inlineStyles';
 import {
   MAX_ENVELOPE_BYTES,
   SENTRY_ENVELOPE_CONTENT_TYPE,
@@ -83,10 +84,12 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   }
 
   // Pages (and /api/metrics): Next reads the nonce from the request's CSP header and puts it on
-  // its scripts and styles.
+  // its scripts; the stylesheet it inlines is allowed by its hash.
+  const development = process.env.NODE_ENV === 'development';
   const csp = documentCsp({
     nonce: newNonce(),
-    development: process.env.NODE_ENV === 'development',
+    development,
+    styleHashes: development ? [] : inlineStyleHashes(),
     sentryDsn: process.env.NEXT_PUBLIC_SENTRY_DSN,
     production: process.env.ENVIRONMENT === 'production',
   });

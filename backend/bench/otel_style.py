@@ -27,7 +27,7 @@ def instrument_with_opentelemetry(app: FastAPI) -> None:
     from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     sink = os.environ.get("BENCH_SINK_URL", "http://127.0.0.1:9/stream")
-    provider = TracerProvider(resource=Resource.create({"service.name": "northstar-bench-otel"}),
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench-otel"}),
                               sampler=ParentBased(TraceIdRatioBased(TRACES_RATIO)))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sink.rsplit("/", 1)[0] + "/v1/traces",
                                                                     timeout=2)))

@@ -12,14 +12,20 @@ import { useUnauthorizedRedirect } from './useUnauthorizedRedirect';
 
 type PlanState = { status: 'loading' } | { status: 'anonymous' } | { status: 'known'; plan: Plan } | { status: 'error'; error: unknown };
 
-export function PricingPanel() {
+/**
+ * `hasSession`: the request carried the session cookie (read by the server page). Without one the
+ * visitor is signed out: the plans and a login link are rendered at once, on the server, and the
+ * plan endpoint (which would answer 401) is not called.
+ */
+export function PricingPanel({ hasSession }: { hasSession: boolean }) {
   const pathname = usePathname();
-  const [state, setState] = useState<PlanState>({ status: 'loading' });
+  const [state, setState] = useState<PlanState>(hasSession ? { status: 'loading' } : { status: 'anonymous' });
   const [notice, setNotice] = useState<string | null>(null);
   const upgrade = useApiAction(api.upgrade);
   const redirectIfUnauthorized = useUnauthorizedRedirect();
 
   useEffect(() => {
+    if (!hasSession) return;
     let current = true;
     api.getPlan().then(
       ({ plan }) => current && setState({ status: 'known', plan }),
@@ -33,7 +39,7 @@ export function PricingPanel() {
     return () => {
       current = false;
     };
-  }, []);
+  }, [hasSession]);
 
   async function onUpgrade() {
     setNotice(null);

@@ -3,6 +3,9 @@
 // httpOnly `ns_session` cookie; no token is ever stored here.
 
 const KEY = 'ns_signed_in';
+
+/** The backend's session cookie (backend/app/users/deps.py SESSION_COOKIE); server pages test only its presence. */
+export const SESSION_COOKIE = 'ns_session';
 const listeners = new Set<() => void>();
 
 function storage(): Storage | null {

@@ -1,16 +1,18 @@
 import type { Metadata } from 'next';
-import { Suspense } from 'react';
 import { LoginForm } from '@/components/AuthForms';
+import { safeNextPath } from '@/lib/navigation';
+import { type SearchParams, firstParam } from '@/lib/searchParams';
 
 export const metadata: Metadata = { title: 'Log in' };
 
-export default function LoginPage() {
+// `?next=` is read here, on the server, so the form is part of the server-rendered HTML
+// (useSearchParams() in the form would make it render only in the browser).
+export default async function LoginPage({ searchParams }: { searchParams: SearchParams }) {
+  const next = safeNextPath(firstParam(await searchParams, 'next'));
   return (
     <>
       <h1 className="centered">Log in</h1>
-      <Suspense fallback={<p className="loading">Loading…</p>}>
-        <LoginForm />
-      </Suspense>
+      <LoginForm next={next} />
     </>
   );
 }

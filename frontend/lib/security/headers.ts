@@ -33,6 +33,8 @@ export interface CspOptions {
   sentryDsn?: string | undefined;
   /** ENVIRONMENT=production: served over HTTPS, so any http: subresource is upgraded. */
   production: boolean;
+  /** CSP hashes of the stylesheets Next inlines (lib/security/inlineStyles.ts); they carry no nonce. */
+  styleHashes?: readonly string[];
 }
 
 /** The ingest origin of a DSN ("https://key@o1.ingest.sentry.io/2" -> "https://o1.ingest.sentry.io"). */
@@ -52,7 +54,7 @@ export function documentCsp(options: CspOptions): string {
   const directives: Array<[string, ...string[]]> = [
     ['default-src', "'self'"],
     ['script-src', "'self'", nonce, "'strict-dynamic'", ...(options.development ? ["'unsafe-eval'"] : [])],
-    ['style-src', "'self'", ...(options.development ? ["'unsafe-inline'"] : [nonce])],
+    ['style-src', "'self'", ...(options.development ? ["'unsafe-inline'"] : [nonce, ...(options.styleHashes ?? [])])],
     ['img-src', "'self'", 'data:', 'blob:'],
     ['font-src', "'self'"],
     ['connect-src', "'self'", ...(ingest ? [ingest] : [])],
