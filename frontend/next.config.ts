@@ -6,10 +6,10 @@ import { SENTRY_BUNDLE_DEFINES, sentryCompiledOut } from './lib/sentry/buildSwit
 // Same-origin /api/* is proxied to BACKEND_URL by proxy.ts (at request time; rewrites() here
 // would be frozen into the build).
 
-// NORTHSTAR_SENTRY_BUILD=off: the benchmark's reference build, the same app with the Sentry SDK
+// SENTRY_BUILD=off: the benchmark's reference build, the same app with the Sentry SDK
 // compiled out (every import of @sentry/nextjs resolves to lib/sentry/compiledOut.ts, and
 // withSentryConfig is not applied). Never set for the product.
-const sentryOff = sentryCompiledOut(process.env.NORTHSTAR_SENTRY_BUILD);
+const sentryOff = sentryCompiledOut(process.env.SENTRY_BUILD);
 const SENTRY_STUB = './lib/sentry/compiledOut.ts';
 
 const nextConfig: NextConfig = {
@@ -18,9 +18,9 @@ const nextConfig: NextConfig = {
   // One prom-client copy, loaded by Node at runtime (not bundled per route), so the
   // registry singleton in lib/metrics/registry.ts is shared by instrumentation and the route.
   serverExternalPackages: ['prom-client'],
-  // NORTHSTAR_BROWSER_SOURCEMAPS=1: .map files next to the browser chunks, for the benchmark's
+  // BROWSER_SOURCEMAPS=1: .map files next to the browser chunks, for the benchmark's
   // first-load JS split by package (webperf/firstload.py). The chunks themselves are unchanged.
-  productionBrowserSourceMaps: process.env.NORTHSTAR_BROWSER_SOURCEMAPS === '1',
+  productionBrowserSourceMaps: process.env.BROWSER_SOURCEMAPS === '1',
   // The stylesheet (app/globals.css, ~2 KB gzip) goes into the document as a <style> (with the
   // request's CSP nonce) instead of a render-blocking <link>: one round trip less before the first paint.
   experimental: { inlineCss: true },
@@ -69,8 +69,8 @@ export default sentryOff
       authToken: sentryAuthToken,
       telemetry: false,
       silent: true,
-      // The benchmark's builds keep their maps (NORTHSTAR_BROWSER_SOURCEMAPS=1, never deployed).
-      sourcemaps: { disable: !uploadSourceMaps, deleteSourcemapsAfterUpload: process.env.NORTHSTAR_BROWSER_SOURCEMAPS !== '1' },
+      // The benchmark's builds keep their maps (BROWSER_SOURCEMAPS=1, never deployed).
+      sourcemaps: { disable: !uploadSourceMaps, deleteSourcemapsAfterUpload: process.env.BROWSER_SOURCEMAPS !== '1' },
       release: {
         name: process.env.GIT_SHA || undefined,
         create: uploadSourceMaps,

@@ -4,7 +4,7 @@ page split by package; the targets of issue 16 judged pass/fail.
 
     python -m webperf [--runs 3] [--pages / /login ...] [--dump-dir DIR]
 
-Runs under the live lock (`flock /tmp/northstar-live.lock make bench-frontend`): it builds the
+Run it on a quiet machine (or under a lock shared with other load): it builds the
 frontend twice (cached while frontend/ is unchanged, webperf/builds.py), starts the stack library's
 backend, Spotlight and capture server on free ports with the two `next start`s beside them, signs
 a user up through the API for /dashboard, and drives Lighthouse in headless Debian Chromium
@@ -29,6 +29,7 @@ import httpx
 from infra.local.processes import free_ports
 from infra.local.services import FRONTEND_DIR, Ports, frontend_service
 from infra.local.stack import Stack
+from infra.product import PRODUCT
 from webperf import builds, firstload, report
 
 PAGES = ["/", "/signup", "/login", "/pricing", "/dashboard"]
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(ports=Ports.free(), profile="fast", data_dir=builds.BENCH_DIR / "stack",
                   with_frontend=False, with_monitoring=False,
                   database_url=os.environ.get("BENCH_DATABASE_URL",
-                                              "postgresql+asyncpg://postgres@127.0.0.1:5432/northstar_bench_frontend"),
+                                              f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PRODUCT.slug}_bench_frontend"),
                   redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
                   backend_env={"RATE_LIMIT_AUTH_PER_MINUTE": "1000"})
     with stack:

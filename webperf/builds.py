@@ -2,10 +2,10 @@
 `next build` here never replaces the chunks someone's `next start` of frontend/ serves):
 
 - sentry:    the product, exactly as `make build` makes it;
-- no-sentry: the same app with NORTHSTAR_SENTRY_BUILD=off (next.config.ts: @sentry/nextjs resolved to
+- no-sentry: the same app with SENTRY_BUILD=off (next.config.ts: @sentry/nextjs resolved to
              lib/sentry/compiledOut.ts, withSentryConfig not applied).
 
-Both are built with NORTHSTAR_BROWSER_SOURCEMAPS=1 (.map files beside the chunks, for the split by
+Both are built with BROWSER_SOURCEMAPS=1 (.map files beside the chunks, for the split by
 package). A copy is rebuilt only when frontend/'s sources changed (a hash of them is kept beside it).
 """
 
@@ -32,9 +32,9 @@ class Variant:
 
 VARIANTS = (
     Variant("sentry", {}),
-    Variant("no-sentry", {"NORTHSTAR_SENTRY_BUILD": "off"}),
+    Variant("no-sentry", {"SENTRY_BUILD": "off"}),
 )
-COMMON_ENV = {"NORTHSTAR_BROWSER_SOURCEMAPS": "1", "NEXT_TELEMETRY_DISABLED": "1"}
+COMMON_ENV = {"BROWSER_SOURCEMAPS": "1", "NEXT_TELEMETRY_DISABLED": "1"}
 
 
 def source_files(frontend: Path) -> list[Path]:

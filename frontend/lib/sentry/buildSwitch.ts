@@ -1,6 +1,6 @@
 // Build-time Sentry switches read by next.config.ts (pure, unit-tested).
 
-/** NORTHSTAR_SENTRY_BUILD=off|false|0: build the app with the SDK compiled out (benchmark reference only). */
+/** SENTRY_BUILD=off|false|0: build the app with the SDK compiled out (benchmark reference only). */
 export function sentryCompiledOut(value: string | undefined): boolean {
   return ['off', 'false', '0'].includes((value ?? '').trim().toLowerCase());
 }

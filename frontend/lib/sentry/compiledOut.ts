@@ -1,5 +1,5 @@
 // `@sentry/nextjs` compiled out: what the bundler resolves the SDK to in a build made with
-// NORTHSTAR_SENTRY_BUILD=off (next.config.ts). It exists for one job, the benchmark's reference
+// SENTRY_BUILD=off (next.config.ts). It exists for one job, the benchmark's reference
 // build (`make bench-frontend` compares the product with the same app without Sentry), and is
 // never used by the product. It implements exactly the SDK functions the app calls, as no-ops.
 //
