@@ -110,7 +110,7 @@ describe('postBeacon', () => {
     expect(init.credentials).toBe('omit');
     expect(init.keepalive).toBe(true);
     expect(init.body).toBe('{"page":"/"}');
-    expect(Object.keys(init.headers as Record<string, string>)).toEqual(['Content-Type']);
+    expect(Object.keys(init.headers as Record<string, string>).sort()).toEqual(['Content-Type', 'X-Request-ID']);
   });
 
   it('swallows network failures', async () => {
