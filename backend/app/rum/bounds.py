@@ -7,6 +7,7 @@ client can neither create series nor smuggle text (messages, URLs, e-mails) into
 from __future__ import annotations
 
 import re
+from typing import Literal, get_args
 
 OTHER = "other"
 
@@ -14,7 +15,8 @@ KNOWN_PAGES = frozenset({"/", "/signup", "/login", "/dashboard", "/projects/[id]
 _PROJECT_PAGE = re.compile(r"^/projects/[^/]+$")
 
 # The visitor -> signup funnel's anonymous steps (page_views_total); other pages are not counted there.
-FUNNEL_PAGES = frozenset({"/", "/pricing", "/signup"})
+FunnelPage = Literal["/", "/pricing", "/signup"]
+FUNNEL_PAGES = frozenset(get_args(FunnelPage))
 
 # Error types the browser reports (frontend/lib/rum/errors.ts sends `error.name`): the ECMAScript
 # and DOM error classes, the ones Next.js and our own code throw, and the crash fault's.

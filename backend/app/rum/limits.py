@@ -1,4 +1,4 @@
-"""Bounds on the unauthenticated beacons: a small body and RATE_LIMIT_RUM_PER_MINUTE per client and kind."""
+"""Bounds on the unauthenticated beacons: a small body (MAX_BEACON_BYTES) and RATE_LIMIT_RUM_PER_MINUTE per client and kind."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from app.core import correlation
 from app.core.client_address import rate_limit_key
 from app.core.errors import AppError, TooManyRequests
 
-# A beacon is a few short fields; anything larger is not one (the app-wide MAX_BODY_BYTES is 64 KiB).
-MAX_BEACON_BYTES = 1024
+# A beacon is two short ASCII fields (their schema bounds them to a few hundred bytes, JSON-escaped);
+# anything larger is not one (the app-wide MAX_BODY_BYTES is 64 KiB).
+MAX_BEACON_BYTES = 2048
 
 
 class BeaconTooLarge(AppError):
