@@ -36,7 +36,8 @@ from infra.local.polling import WaitTimeout, tcp_open, wait_until  # noqa: E402
 from infra.local.processes import Process, pid_alive, read_pidfile, stop_pidfile  # noqa: E402
 from infra.local.services import (FRONTEND_DIR, ROOT, Ports, Service, alertmanager_service,  # noqa: E402
                                   backend_service, capture_service, frontend_service, node_exporter_service,
-                                  postgres_service, prometheus_service, redis_service, spotlight_service)
+                                  postgres_exporter_service, postgres_service, prometheus_service,
+                                  redis_exporter_service, redis_service, spotlight_service)
 from monitoring import profiles  # noqa: E402
 from monitoring.profiles import Profile  # noqa: E402
 
@@ -124,11 +125,12 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         p = self.ports
         app = [capture_service(p), spotlight_service(p)]
-        monitoring = [node_exporter_service(p)] if self.with_monitoring else []
+        monitoring = self.exporters(self.database_url, self.redis_url) if self.with_monitoring else []
         self.check_ports_free([*app, backend_service(p, {}), *monitoring,
                                *([frontend_service(p, self.frontend_dir)] if self.with_frontend else [])])
         db_url = self.resolve_postgres()
         redis_url = self.resolve_redis()
+        monitoring = self.exporters(db_url, redis_url) if self.with_monitoring else []
         self.backend_env = self.make_backend_env(db_url, redis_url)
         self.log("migrating the database (alembic upgrade head)")
         try:
@@ -157,6 +159,12 @@ class Stack:
                 self.log(f"stopping {name} (pid {proc.pid})")
             proc.stop()
         self.processes.clear()
+
+    def exporters(self, database_url: str, redis_url: str) -> list[Service]:
+        """The machine and the data stores seen from the server side, in every topology."""
+        p = self.ports
+        return [node_exporter_service(p), postgres_exporter_service(p, database_url),
+                redis_exporter_service(p, redis_url)]
 
     # --- the backend alone (the harness's backend_down fault) -------------------------------------
     def stop_backend(self) -> None:
@@ -278,6 +286,8 @@ class Stack:
             ("Prometheus alerts", p.url("prometheus", "/classic/alerts"), self.with_monitoring),
             ("Alertmanager", p.url("alertmanager"), self.with_monitoring),
             ("node-exporter", p.url("node_exporter", "/metrics"), self.with_monitoring),
+            ("postgres-exporter", p.url("postgres_exporter", "/metrics"), self.with_monitoring),
+            ("redis-exporter", p.url("redis_exporter", "/metrics"), self.with_monitoring),
         ]
         return [(label, url) for label, url, shown in rows if shown]
 
