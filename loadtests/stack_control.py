@@ -6,6 +6,7 @@ What the harness sets (each overridable from the caller's environment):
 - data folder .data/loadtests (`STACK_DATA_DIR`); every port free, picked at start;
 - database .../<slug>_loadtest, Redis DB 10 (`LOADTEST_DATABASE_URL`, `LOADTEST_REDIS_URL`);
 - `RATE_LIMIT_AUTH_PER_MINUTE` = 100000: every Locust user signs up from 127.0.0.1;
+- `RATE_LIMIT_RUM_PER_MINUTE` = 100000: and sends its page-view beacons from there too;
 - `ANALYTICS_RETRY_MAX_SECONDS` = 4: the outbox retries at most every 4 s, so a Mixpanel outage
   drains within seconds of recovery (production keeps its 300 s backoff cap);
 - `FAULT_INJECTION_ENABLED` = true (the stack's default for the local stack, stated explicitly).
@@ -30,6 +31,7 @@ DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PRODUCT.slug}_loa
 REDIS_URL = "redis://127.0.0.1:6379/10"
 BACKEND_ENV = {
     "RATE_LIMIT_AUTH_PER_MINUTE": "100000",
+    "RATE_LIMIT_RUM_PER_MINUTE": "100000",
     "ANALYTICS_RETRY_MAX_SECONDS": "4",
     "FAULT_INJECTION_ENABLED": "true",
     "SENTRY_TRACES_SAMPLE_RATE": "0.01",

@@ -1,11 +1,11 @@
 """alertmanager.yml from one definition.
 
 Routing (the seed's "On-Call Rotation" and section 3 of the agreed design, ../../shared/DESIGN.md):
-- NewErrorType                -> Slack #engineering (any time)
+- NewErrorType, NewBrowserErrorType -> Slack #engineering (any time)
 - severity=critical           -> PagerDuty (page now) and Slack #alerts
 - severity=warning            -> Slack #alerts, only in business hours (time_intervals)
 - anything else               -> Slack #alerts
-- critical inhibits warning for the same service (NewErrorType excepted: a new exception type
+- critical inhibits warning for the same service (the new-error-type alerts excepted: a new exception type
   during an outage is exactly what the HighErrorRate runbook asks to look for).
 
 Secrets never live in the repo: Slack webhook URLs and the PagerDuty routing key are read by
@@ -44,6 +44,10 @@ SLACK_TITLE = ('[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.
                '{{ .CommonLabels.alertname }} ({{ .CommonLabels.service }})')
 SLACK_TEXT = ('{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n'
               '{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}')
+
+# Alerts about a never-seen error type (backend exceptions, browser errors): Slack #engineering.
+NEW_ERROR_TYPE_ALERTS = ("NewErrorType", "NewBrowserErrorType")
+NEW_ERROR_TYPE_MATCH = "|".join(NEW_ERROR_TYPE_ALERTS)
 
 
 def _slack(channel: str, secret: str, secrets_dir: str) -> dict:
@@ -91,7 +95,7 @@ def build(*, profile: Profile = PRODUCTION, pagerduty_url: str | None = None,
             "group_interval": t.group_interval,
             "repeat_interval": t.repeat_interval,
             "routes": [
-                {"matchers": ['alertname="NewErrorType"'], "receiver": "slack-engineering"},
+                {"matchers": [f'alertname=~"{NEW_ERROR_TYPE_MATCH}"'], "receiver": "slack-engineering"},
                 {"matchers": ['severity="critical"'], "receiver": "pagerduty", "continue": True,
                  "group_wait": t.critical_group_wait, "repeat_interval": t.critical_repeat_interval},
                 {"matchers": ['severity="critical"'], "receiver": "slack-alerts",
@@ -102,7 +106,7 @@ def build(*, profile: Profile = PRODUCTION, pagerduty_url: str | None = None,
         },
         "inhibit_rules": [{
             "source_matchers": ['severity="critical"'],
-            "target_matchers": ['severity="warning"', 'alertname!="NewErrorType"'],
+            "target_matchers": ['severity="warning"', f'alertname!~"{NEW_ERROR_TYPE_MATCH}"'],
             "equal": ["service"],
         }],
         "receivers": [

@@ -1,6 +1,7 @@
 'use client';
 import * as Sentry from '@sentry/nextjs';
 import { useEffect, useState } from 'react';
+import { reportBrowserError } from '@/lib/rum/errors';
 
 // Errors thrown while rendering a page (below the root layout). The event ID is what support
 // can look up in Sentry; the digest identifies a server-side error in the server logs.
@@ -8,6 +9,7 @@ export default function ErrorBoundary({ error, reset }: { error: Error & { diges
   const [eventId, setEventId] = useState<string | null>(null);
   useEffect(() => {
     setEventId(Sentry.captureException(error, { tags: error.digest ? { digest: error.digest } : {} }));
+    reportBrowserError(error); // counted for the error alerts (type and page only)
   }, [error]);
 
   return (

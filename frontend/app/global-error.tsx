@@ -2,12 +2,14 @@
 import * as Sentry from '@sentry/nextjs';
 import { useEffect, useState } from 'react';
 import { PRODUCT_NAME } from '@/lib/product';
+import { reportBrowserError } from '@/lib/rum/errors';
 
 // Last resort: the root layout itself failed, so this renders its own <html> and uses no app CSS.
 export default function GlobalError({ error }: { error: Error & { digest?: string } }) {
   const [eventId, setEventId] = useState<string | null>(null);
   useEffect(() => {
     setEventId(Sentry.captureException(error, { tags: error.digest ? { digest: error.digest } : {} }));
+    reportBrowserError(error); // counted for the error alerts (type and page only)
   }, [error]);
 
   return (

@@ -24,6 +24,7 @@ from infra.k8s.monitoring import ALERTING_SECRET, operator_alertmanager_config
 from infra.local.services import PORTS, Ports, backend_service, frontend_service
 from infra.product import PRODUCT
 from infra.tests.operator_schemas import SCHEMAS
+from monitoring.alertmanager_config import NEW_ERROR_TYPE_ALERTS
 from monitoring.profiles import PRODUCTION
 from monitoring.rules.catalogue import RULE_FILE, all_alerts
 
@@ -322,7 +323,7 @@ def test_every_catalogue_alert_reaches_its_receivers_through_the_operator_config
     namespace = NAMESPACES["overlays/production"]
     expected = {"critical": ["pagerduty", "slack-alerts"], "warning": ["slack-alerts"]}
     for alert in all_alerts(PRODUCTION):
-        receivers = ["slack-engineering"] if alert.alert == "NewErrorType" else expected[alert.severity]
+        receivers = ["slack-engineering"] if alert.alert in NEW_ERROR_TYPE_ALERTS else expected[alert.severity]
         result = amtool("config", "routes", "test", f"--config.file={path}",
                         f"--verify.receivers={','.join(prefix + r for r in receivers)}", f"namespace={namespace}",
                         f"alertname={alert.alert}", f"severity={alert.severity}", "service=backend")

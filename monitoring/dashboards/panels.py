@@ -121,6 +121,28 @@ INFRASTRUCTURE = RowSpec("Infrastructure", (
     P("Scrape duration", ("scrape_duration_seconds", "{{job}}"), unit="s"),
 ))
 
+# (issue 15 item 6) The whole funnel: anonymous views of the funnel pages (page_views_total, counted
+# by POST /api/rum/pageviews with no identifier), signups, upgrades; and feature adoption as a share
+# of active workspaces (DB-derived gauges, backend/app/analytics/adoption.py).
+BUSINESS_FUNNEL_AND_ADOPTION = (
+    P("Funnel: page views, signups, upgrades", (f"sum by (page) (rate(page_views_total[{RI}]))", "views {{page}}"),
+      (f"sum(rate(signups_total[{RI}]))", "signups"), (f"sum(rate(plan_upgrades_total[{RI}]))", "upgrades"),
+      unit="ops", description="Anonymous views of /, /pricing and /signup (no user, session or cookie), then "
+                              "the two business steps. Views are page loads, not unique visitors."),
+    P("Visitor conversion (signups / signup-page views)",
+      ('sum(increase(signups_total[$__range])) / sum(increase(page_views_total{page="/signup"}[$__range]))',
+       "conversion"), unit="percentunit", kind="stat", width=6,
+      description="Step 1 of the funnel; step 2 is the upgrade conversion (upgrades / signups)."),
+    P("Feature adoption (active workspaces with a project and a completed task)",
+      ("max(workspaces_adopted) / clamp_min(max(workspaces_active), 1)", "adoption"),
+      unit="percentunit", kind="stat", width=6,
+      description="Active = the owner started a session in the last 30 days (ADOPTION_ACTIVE_DAYS); "
+                  "refreshed from PostgreSQL every 30 s off the request path."),
+    P("Active workspaces and adoption steps", ("max(workspaces_active)", "active"),
+      ("max(workspaces_with_project)", "created a project"),
+      ("max(workspaces_adopted)", "project and completed task")),
+)
+
 BUSINESS = RowSpec("Business", (
     P("Funnel events per second", (f"sum(rate(signups_total[{RI}]))", "signups"),
       (f"sum(rate(projects_created_total[{RI}]))", "projects created"),
@@ -137,6 +159,7 @@ BUSINESS = RowSpec("Business", (
     P("Analytics delivered", (f"sum(rate(analytics_events_delivered_total[{RI}]))", "delivered"), unit="ops"),
     P("Analytics delivery failures", (f"sum(rate(analytics_delivery_failures_total[{RI}]))", "failures"),
       unit="ops", requires_fault="mixpanel_outage"),
+    *BUSINESS_FUNNEL_AND_ADOPTION,
 ))
 
 FRONTEND = RowSpec("Frontend", (
@@ -147,6 +170,15 @@ FRONTEND = RowSpec("Frontend", (
     P("Next.js requests by status", (f"sum by (status_code) (rate(nextjs_requests_total[{RI}]))", "{{status_code}}"),
       unit="reqps"),
     P("Next.js render p95 by route", (hq(0.95, "nextjs_render_duration_seconds", "route"), "{{route}}"), unit="s"),
+    # (issue 15 item 5) 0 rather than "no data" while browsers report no error: the counter's series
+    # only appear at the first error (the page-view beacons show the browsers are reporting at all).
+    P("Browser errors by type (ErrorBurst/ErrorStorm as service=frontend, NewBrowserErrorType)",
+      (f"sum by (error_type) (increase(browser_errors_total[{RI}])) or sum(increase(page_views_total[{RI}])) * 0",
+       "{{error_type}}"),
+      description="Uncaught browser errors and error-boundary crashes by class name (never the message), "
+                  "POST /api/rum/errors. The client_crash fault (scenario e2e_client_crash) makes them."),
+    P("Browser errors by page", (f"sum by (page) (increase(browser_errors_total[{RI}])) or sum(increase(page_views_total[{RI}])) * 0",
+                                 "{{page}}")),
 ))
 
 # --- monitoring-signals: the data stores from the server side, and what observability costs ---

@@ -468,8 +468,49 @@ def cost_recordings(p: Profile, prices: UnitPrices = PRICES) -> list[Record]:
     ]
 
 
+# --------------------------------------------------------------------------- browser errors
+# (issue 15 item 5) Uncaught browser errors reach the backend's RUM endpoint (app/rum), which counts
+# them as browser_errors_total{error_type, page} with both labels from allow-lists. The browser is
+# its own service: its errors join ErrorBurst/ErrorStorm through a second recording of
+# service:http_unhandled_exceptions:increase5m with service="frontend" (the backend's recording
+# above is untouched; the two never share a label set), and NewBrowserErrorType is NewErrorType for
+# browser error types (routed to Slack #engineering like it).
+
+def browser_error_recordings(p: Profile) -> list[Record]:
+    w5 = p.d("5m")
+    return [
+        Record("service:http_unhandled_exceptions:increase5m", f"""
+            label_replace(
+              sum({new_series_increase("browser_errors_total", w5)}),
+              "service", "frontend", "", ""
+            )
+        """),
+    ]
+
+
+def browser_error_alerts(p: Profile) -> list[Alert]:
+    w5 = p.d("5m")
+    return [
+        Alert(
+            "NewBrowserErrorType",
+            f"""
+            (sum by (error_type) (browser_errors_total) > 0)
+            unless on (error_type)
+              (max by (error_type) (max_over_time(browser_errors_total[{p.d("1d")}] offset {w5})) > 0)
+            and on () (time() - min(prometheus_tsdb_lowest_timestamp_seconds)) > {p.seconds(300)}
+            """,
+            "0s", "warning",
+            "frontend: new browser error type {{ $labels.error_type }}",
+            f"Browsers reported {{{{ $labels.error_type }}}} (an uncaught error, counted through "
+            f"/api/rum/errors) and it had not been seen in the {p.d('1d')} before the last {w5}. "
+            f"Only evaluated once Prometheus holds more than {w5} of history.",
+            {"service": "frontend"},
+        ),
+    ]
+
+
 def all_alerts(p: Profile) -> list[Alert]:
-    return application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + datastore_alerts(p)
+    return application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + datastore_alerts(p) + browser_error_alerts(p)
 
 
 RULE_FILE = "app.rules.yml"
@@ -486,6 +527,7 @@ def rule_groups(p: Profile, runbook_base: str = RUNBOOK_BASE_URL) -> dict[str, d
     return {RULE_FILE: {"groups": [
         {"name": f"{PRODUCT.slug}-application", "interval": interval,
          "rules": [r.to_yaml() for r in service_recordings(p)]
+         + [r.to_yaml() for r in browser_error_recordings(p)]
          + [a.to_yaml(runbook_base) for a in application_alerts(p)]},
         {"name": f"{PRODUCT.slug}-scrape", "interval": interval,
          "rules": [a.to_yaml(runbook_base) for a in scrape_alerts(p)]},
@@ -496,4 +538,6 @@ def rule_groups(p: Profile, runbook_base: str = RUNBOOK_BASE_URL) -> dict[str, d
          "rules": [a.to_yaml(runbook_base) for a in datastore_alerts(p)]},
         {"name": f"{PRODUCT.slug}-cost", "interval": interval,
          "rules": [r.to_yaml() for r in cost_recordings(p)]},
+        {"name": f"{PRODUCT.slug}-browser", "interval": interval,
+         "rules": [a.to_yaml(runbook_base) for a in browser_error_alerts(p)]},
     ]}}

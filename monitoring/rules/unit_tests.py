@@ -345,7 +345,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
                 ("2h10m", ticket, [(labels("warning"), f"{SVC}: {slo} SLO error budget burning {small}x")])]),
             Case(f"{slo}: within budget stays silent", quiet, [("2h10m", ticket, [])]),
         ]))
-    return tests + datastore_tests(p)
+    return _with_browser_error_tests(tests + datastore_tests(p), p)
 
 
 # =========================================================================== datastores and cost
@@ -462,3 +462,65 @@ def _labels(expr: str, labels: dict) -> str:
     name = expr.split("{", 1)[0]
     inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}" if inner else name
+
+
+# --------------------------------------------------------------------------- browser errors
+# (issue 15 item 5) Cases for catalogue.browser_error_recordings/browser_error_alerts: the browser's
+# errors (counted by the backend, so with the backend's scrape labels) fire ErrorBurst and ErrorStorm
+# as service="frontend", and NewBrowserErrorType.
+
+def browser_error_tests(p: Profile) -> list[AlertTests]:
+    t = Timeline(p)
+    d = p.d
+    err = lambda typ, page="/pricing": sel("browser_errors_total", BACKEND, error_type=typ, page=page)
+    exc = sel("http_unhandled_exceptions_total", BACKEND, exception_type="KeyError", route="/api/projects")
+    lowest_ts = sel("prometheus_tsdb_lowest_timestamp_seconds", PROMETHEUS)
+    warn_f = {"service": "frontend", "severity": "warning"}
+    crit_f = {"service": "frontend", "severity": "critical"}
+    return [
+        AlertTests("ErrorBurst", [
+            Case("browser: 12 errors of a new type on two pages fire as the frontend, apart from the backend", [
+                (err("InjectedClientCrash", "/pricing"), t.born(10, 7, 0, 10)),
+                (err("InjectedClientCrash", "/signup"), t.born(10, 5, 0, 10)),
+                (exc, t.gauge((1, 20))),
+            ], [("11m", "ErrorBurst", [(warn_f, f"frontend: 12 unhandled exceptions in {d('5m')}")]),
+                ("17m", "ErrorBurst", [])]),
+            Case("browser: 2 errors per minute stay silent", [(err("TypeError"), t.counts(2, 20))],
+                 [("15m", "ErrorBurst", [])]),
+        ]),
+        AlertTests("ErrorStorm", [
+            Case("browser: 150 errors in the window page as the frontend", [(err("TypeError"), t.born(10, 150, 0, 10))],
+                 [("11m", "ErrorStorm", [(crit_f, f"frontend: 150 unhandled exceptions in {d('5m')}")])]),
+            Case("browser: 50 errors stay silent", [(err("TypeError"), t.born(10, 50, 0, 10))],
+                 [("11m", "ErrorStorm", [])]),
+        ]),
+        AlertTests("NewBrowserErrorType", [
+            Case("a browser error type never seen before fires, a known one does not", [
+                (lowest_ts, t.gauge((0, 30))),
+                (err("TypeError"), t.gauge((1, 30))),
+                (err("ChunkLoadError"), t.born(10, 1, 0, 20)),
+            ], [("11m", "NewBrowserErrorType", [({**warn_f, "error_type": "ChunkLoadError"},
+                                                 "frontend: new browser error type ChunkLoadError")]),
+                ("17m", "NewBrowserErrorType", [])]),
+            Case("a known type on a new page is not a new type", [
+                (lowest_ts, t.gauge((0, 30))),
+                (err("TypeError", "/pricing"), t.gauge((1, 30))),
+                (err("TypeError", "/signup"), t.born(10, 1, 0, 20)),
+            ], [("11m", "NewBrowserErrorType", [])]),
+            Case("a fresh Prometheus (less history than the window) stays silent", [
+                (lowest_ts, t.gauge((p.seconds(500), 30))),
+                (err("ChunkLoadError"), t.born(10, 1, 0, 20)),
+            ], [("11m", "NewBrowserErrorType", [])]),
+        ]),
+    ]
+
+
+def _with_browser_error_tests(tests: list[AlertTests], p: Profile) -> list[AlertTests]:
+    """Browser cases join the alert's existing test file (one file per alert)."""
+    by_alert = {group.alert: group for group in tests}
+    for extra in browser_error_tests(p):
+        if extra.alert in by_alert:
+            by_alert[extra.alert].cases.extend(extra.cases)
+        else:
+            tests.append(extra)
+    return tests

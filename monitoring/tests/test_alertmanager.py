@@ -2,12 +2,14 @@
 `amtool config routes test`, every catalogue alert routed to the receivers its severity
 promises, and no secret in the committed files."""
 
+import re
 import subprocess
 
 import pytest
 import yaml
 
 from infra.product import PRODUCT
+from monitoring.alertmanager_config import NEW_ERROR_TYPE_ALERTS
 from monitoring.generate import ROOT
 from monitoring.native import write_alertmanager_config
 from monitoring.profiles import PRODUCTION
@@ -19,6 +21,7 @@ CONFIGS = ["alertmanager.yml", "fast"]  # the committed production file; the fas
 # (labels, receivers in routing order): one case per route of the tree, plus the fallback.
 ROUTE_CASES = [
     ({"alertname": "NewErrorType", "severity": "warning", "service": "backend"}, ["slack-engineering"]),
+    ({"alertname": "NewBrowserErrorType", "severity": "warning", "service": "frontend"}, ["slack-engineering"]),
     ({"alertname": "HighErrorRate", "severity": "critical", "service": "backend"}, ["pagerduty", "slack-alerts"]),
     ({"alertname": "SlowAPI", "severity": "warning", "service": "backend"}, ["slack-alerts"]),
     ({"alertname": "Something", "severity": "info", "service": "backend"}, ["slack-alerts"]),
@@ -57,14 +60,21 @@ def test_routes(config, labels, receivers, fast_config):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _matches(labels: dict, matcher: str) -> bool:
+    """The equality and regex matchers the routes use (name="v", name=~"a|b")."""
+    name, value = matcher.split("=", 1)
+    if value.startswith("~"):
+        return re.fullmatch(value[1:].strip('"'), labels.get(name, "")) is not None
+    return labels.get(name) == value.strip('"')
+
+
 def test_route_cases_cover_every_route_and_receiver():
     config = yaml.safe_load((AM / "alertmanager.yml").read_text())
     routes = config["route"]["routes"]
     matched = set()
     for labels, _ in ROUTE_CASES:
         for i, route in enumerate(routes):
-            if all(labels.get(m.split("=", 1)[0].rstrip("!")) == m.split("=", 1)[1].strip('"')
-                   for m in route["matchers"]):
+            if all(_matches(labels, m) for m in route["matchers"]):
                 matched.add(i)
                 if not route.get("continue"):
                     break
@@ -80,7 +90,7 @@ def test_a_wrong_expectation_fails():
 def test_every_catalogue_alert_reaches_its_receivers():
     expected = {"critical": ["pagerduty", "slack-alerts"], "warning": ["slack-alerts"]}
     for alert in all_alerts(PRODUCTION):
-        receivers = ["slack-engineering"] if alert.alert == "NewErrorType" else expected[alert.severity]
+        receivers = ["slack-engineering"] if alert.alert in NEW_ERROR_TYPE_ALERTS else expected[alert.severity]
         result = route_test("alertmanager.yml", {"alertname": alert.alert, "severity": alert.severity,
                                                  "service": "backend"}, receivers)
         assert result.returncode == 0, (alert.alert, result.stdout)
@@ -95,7 +105,7 @@ def test_policy_business_hours_and_inhibition():
     assert hours["weekdays"] == [PRODUCT.business_days] and hours["location"] == PRODUCT.time_zone
     assert hours["times"] == [{"start_time": PRODUCT.business_hours_start, "end_time": PRODUCT.business_hours_end}]
     assert config["inhibit_rules"] == [{"source_matchers": ['severity="critical"'],
-                                        "target_matchers": ['severity="warning"', 'alertname!="NewErrorType"'],
+                                        "target_matchers": ['severity="warning"', 'alertname!~"NewErrorType|NewBrowserErrorType"'],
                                         "equal": ["service"]}]
 
 

@@ -69,6 +69,7 @@ class Traffic(threading.Thread):
                         if i % 10 == 0:
                             client.post("/api/events", json={"event": "page_viewed", "page": "/dashboard"}, headers=auth)
                     if i % 4 == 0:
+                        client.post("/api/rum/pageviews", json={"page": ("/", "/pricing", "/signup")[i // 4 % 3]})
                         for name, value in (("LCP", 1800), ("FCP", 900), ("TTFB", 200), ("INP", 120), ("CLS", 0.05)):
                             client.post("/api/rum/vitals", json={"name": name, "value": value, "page": "/dashboard"})
                     client.get("/health")
@@ -85,6 +86,7 @@ def stack(tmp_path_factory):
     live = Stack(Ports.free(), FAST, tmp_path_factory.mktemp("monitoring-live"), with_frontend=False,
                  database_url=database_url, redis_url="redis://127.0.0.1:6379/14",
                  backend_env={"REDIS_KEY_PREFIX": f"nsmon{uuid.uuid4().hex[:8]}:", "RATE_LIMIT_AUTH_PER_MINUTE": "0",
+                              "RATE_LIMIT_RUM_PER_MINUTE": "0",
                               "MIXPANEL_TOKEN": "monitoring-live-test", "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"})
     traffic = None
     try:

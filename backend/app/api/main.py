@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from app import faults
 from app.analytics import counters
+from app.analytics.adoption import AdoptionSampler
 from app.analytics.worker import create_delivery
 from app.api.health import router as health_router
 from app.billing.routes import router as billing_router
@@ -128,6 +129,8 @@ async def _resources(app: FastAPI, settings: Settings, observability: bool) -> A
                 stack.callback(metrics.uninstrument_pool_gauges, settings.DB_POOL_SIZE, settings.DB_MAX_OVERFLOW)
                 stack.callback(sentry_sdk.flush, timeout=2.0)
                 tasks["pool-gauges"] = metrics.PoolGaugeSampler(engine).run()
+                tasks["adoption-gauges"] = AdoptionSampler(
+                    engine, settings.ADOPTION_REFRESH_SECONDS, settings.ADOPTION_ACTIVE_DAYS).run()
             if settings.ANALYTICS_DELIVERY_ENABLED:
                 delivery, delivery_engine = create_delivery(settings)
                 stack.push_async_callback(delivery_engine.dispose)

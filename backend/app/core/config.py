@@ -49,6 +49,11 @@ class Settings(BaseSettings):
 
     # Per client IP, signup and login counted together; 0 disables the limit.
     RATE_LIMIT_AUTH_PER_MINUTE: int = 20
+    # Per client IP and beacon kind (browser errors, anonymous page views); 0 disables the limit.
+    RATE_LIMIT_RUM_PER_MINUTE: int = 120
+    # Feature adoption gauges (app/analytics/adoption.py): refresh period, what "active" means.
+    ADOPTION_REFRESH_SECONDS: float = 30
+    ADOPTION_ACTIVE_DAYS: int = 30
 
     FAULT_INJECTION_ENABLED: bool = False
     FAULT_STATE_FILE: str = ".data/faults.json"

@@ -13,7 +13,7 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.faults import state as fault_state
 
@@ -24,8 +24,21 @@ class InjectedFault(RuntimeError):
     """Raised by the error_ratio fault: an unhandled exception, seen by Sentry and the metrics."""
 
 
+CLIENT_CRASH_HEADER = (b"x-fault-client-crash", b"1")
+
+
+def _with_header(send: Send, header: tuple[bytes, bytes]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), header]
+        await send(message)
+
+    return wrapped
+
+
 class FaultMiddleware:
-    """error_ratio, latency_ms and n_plus_one on chosen /api routes (route templates; empty list = all /api)."""
+    """error_ratio, latency_ms and n_plus_one on chosen /api routes (route templates; empty list = all /api);
+    client_crash marks every /api response so the browser crashes (frontend/lib/rum/clientCrash.ts)."""
 
     def __init__(self, app: ASGIApp, router: Any) -> None:
         self.app = app
@@ -59,6 +72,8 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults = fault_state.active()
+        if faults.client_crash:
+            send = _with_header(send, CLIENT_CRASH_HEADER)
         if faults.affects_requests:
             route = self._match(scope)
             template = getattr(route, "path", None)

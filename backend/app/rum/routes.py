@@ -5,39 +5,38 @@ A hostile client cannot create series (pages outside the allow-list are "other")
 histograms with absurd values (out-of-range -> 422). Values are what the web-vitals library
 reports: milliseconds for LCP/FCP/TTFB/INP, unitless for CLS.
 
+POST /api/rum/errors (unauthenticated) counts an uncaught browser error by type and page template
+(browser_errors_total): the type is a bounded identifier from an allow-list, never the message.
+POST /api/rum/pageviews (unauthenticated, no identifier, no cookie) counts a view of a funnel page
+(page_views_total): the visitor step of visitor -> signup -> upgrade; `page` is one of the funnel
+pages' templates (/, /pricing, /signup). Both are rate limited per client
+and take at most a 1 KiB body (app/rum/limits.py); bad input is a 4xx and counts nothing.
+
 POST /api/events (authenticated) goes through track_event and the outbox like every business
 event: same distinct ID as the backend's events, same no-loss guarantee, no token in the browser.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.analytics.events import track_event
 from app.core import metrics
+from app.rum import metrics as rum_metrics
+from app.rum.bounds import ERROR_TYPE_PATTERN, KNOWN_PAGES, FunnelPage, normalize_error_type, normalize_page
+from app.rum.limits import error_beacon_limit, page_view_beacon_limit
 from app.users.deps import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api", tags=["rum"])
 
-KNOWN_PAGES = frozenset({"/", "/signup", "/login", "/dashboard", "/projects/[id]", "/pricing"})
-_PROJECT_PAGE = re.compile(r"^/projects/[^/]+$")
+__all__ = ["KNOWN_PAGES", "normalize_page", "router"]
 MAX_MILLISECONDS = 60_000.0
 MAX_CLS = 10.0
-
-
-def normalize_page(page: str) -> str:
-    path = page.split("?", 1)[0].split("#", 1)[0]
-    if len(path) > 1:
-        path = path.rstrip("/")
-    if path in KNOWN_PAGES:
-        return path
-    if _PROJECT_PAGE.match(path):
-        return "/projects/[id]"
-    return "other"
+# A page template or path in printable ASCII (what location.pathname templates are), so a beacon stays small.
+PAGE_PATTERN = r"^[\x20-\x7e]+$"
 
 
 class _Vital(BaseModel):
@@ -64,6 +63,33 @@ VitalIn = Annotated[TimingVital | LayoutShiftVital, Field(discriminator="name")]
 async def record_vital(vital: VitalIn) -> Response:
     value = vital.value if vital.name == "CLS" else vital.value / 1000.0
     metrics.WEB_VITAL_HISTOGRAMS[vital.name].labels(normalize_page(vital.page)).observe(value)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class BrowserErrorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a message, stack or URL field is refused, not ignored
+    type: str = Field(pattern=ERROR_TYPE_PATTERN, description="the error's class name (error.name), never its message")
+    page: str = Field(min_length=1, max_length=200, pattern=PAGE_PATTERN, description="the page's route template")
+
+
+@router.post("/rum/errors", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(error_beacon_limit)],
+             responses={413: {"description": "Beacon too large"}, 422: {"description": "Invalid"},
+                        429: {"description": "Rate limited"}})
+async def record_browser_error(body: BrowserErrorIn) -> Response:
+    rum_metrics.browser_errors_total.labels(normalize_error_type(body.type), normalize_page(body.page)).inc()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class PageViewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # nothing that could identify the visitor
+    page: FunnelPage = Field(description="a funnel page's route template")
+
+
+@router.post("/rum/pageviews", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(page_view_beacon_limit)],
+             responses={413: {"description": "Beacon too large"}, 422: {"description": "Not a funnel page"},
+                        429: {"description": "Rate limited"}})
+async def record_page_view(body: PageViewIn) -> Response:
+    rum_metrics.page_views_total.labels(body.page).inc()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

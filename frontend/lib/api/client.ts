@@ -4,6 +4,7 @@
 import { ApiError, kindForStatus, mapValidationErrors, parseRetryAfter, userMessage } from './errors';
 import { REQUEST_ID_HEADER, newRequestId, pickRequestId } from './requestId';
 import { reportApiFailure } from './reportFailure';
+import { noteFaultHeaders } from '../rum/clientCrash';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -58,6 +59,7 @@ export async function apiRequest<T>(method: HttpMethod, path: string, options: R
     throw error;
   }
 
+  noteFaultHeaders(response.headers, path); // the client_crash fault (test stacks only)
   const body = await readBody(response);
   if (response.ok) return body as T;
 

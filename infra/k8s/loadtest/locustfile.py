@@ -34,6 +34,7 @@ ACCOUNTS: list[dict] = (json.loads(open(os.environ["LOADTEST_ACCOUNTS_FILE"]).re
                         if os.environ.get("LOADTEST_ACCOUNTS_FILE") else [])
 _next_account = itertools.count()
 PAGES = ("/", "/signup", "/login", "/dashboard", "/projects/[id]", "/pricing")
+FUNNEL_PAGES = frozenset({"/", "/pricing", "/signup"})  # backend/app/rum/bounds.py FUNNEL_PAGES
 # Realistic web-vital values in web-vitals' units (ms; CLS unitless), mostly "good".
 VITALS = {"LCP": (600, 2200), "FCP": (300, 1500), "TTFB": (50, 600), "INP": (20, 250), "CLS": (0.0, 0.08)}
 
@@ -176,6 +177,10 @@ class ProductUser(FastHttpUser):
                     resp.success()
                 else:
                     resp.failure(f"HTTP {resp.status_code}")
+        if page in FUNNEL_PAGES:  # the anonymous page-view beacon (frontend/lib/rum/pageViews.ts)
+            with self.client.post("/api/rum/pageviews", json={"page": page}, name="/api/rum/pageviews",
+                                  catch_response=True) as resp:
+                self.check(resp, (204,))
         for name in random.sample(sorted(VITALS), 3):
             low, high = VITALS[name]
             with self.client.post("/api/rum/vitals", json={"name": name, "value": round(random.uniform(low, high), 3),
