@@ -26,8 +26,8 @@ build: install ## build the frontend for `next start`
 	      -o -type f -newer frontend/.next/BUILD_ID -print | head -1)" ]; then \
 	  echo "[build] next build"; (cd frontend && npm run build --silent); fi
 
-up: build ## start the whole stack on 127.0.0.1 (PROFILE=fast for test-speed alert rules)
-	@$(PY) infra/local/stack.py up --profile $${PROFILE:-production}
+up: build ## start the whole stack on 127.0.0.1 (PROFILE=fast for test-speed alert rules; TOPOLOGY=ha: 2 backends+HAProxy, 2 Prometheus, Alertmanager cluster)
+	@$(PY) infra/local/stack.py up --profile $${PROFILE:-production} --topology $(or $(TOPOLOGY),single)
 
 down: ## stop exactly what `make up` started
 	@$(PY) infra/local/stack.py down

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter chromium redis-server
-              postgresql postgresql-client wrk docker-compose nodejs npm lnav)
+              postgresql postgresql-client wrk docker-compose nodejs npm lnav haproxy)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   # nodejs/npm may come from elsewhere (nvm, NodeSource): a working command is enough
