@@ -16,7 +16,7 @@ What the config does (README "Running beyond one machine"):
   DELETE (a connection failure means the request never reached an instance: safe to resend).
   Application errors (500/503) are never retried: the alerts must see them.
 - `frontend metrics`: HAProxy's built-in Prometheus exporter (`prometheus-exporter` service)
-  on /metrics, scraped as job `haproxy`.
+  on /metrics, scraped as job `haproxy`; /ready answers 200 once an instance is in rotation.
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ frontend metrics
     bind {HOST}:{b.metrics_port}
     no log
     http-request use-service prometheus-exporter if {{ path /metrics }}
-    http-request return status 200 content-type text/plain string "ok\\n" if {{ path /health }}
+    # the balancer's own readiness: it can serve once at least one instance passed its checks
+    http-request return status 200 content-type text/plain string "ready\\n" if {{ path /ready }} {{ nbsrv(instances) ge 1 }}
+    http-request return status 503 content-type text/plain string "no instance in rotation\\n" if {{ path /ready }}
     http-request deny
 
 backend instances

@@ -97,7 +97,7 @@ class HaTopology:
         # -db: stay in the foreground (the stack supervises it by PID); SIGTERM stops it.
         return Service("balancer", ["haproxy", "-db", "-f", str(cfg)],
                        (self.ports.backend, self.extra.balancer_metrics),
-                       (f"http://{HOST}:{self.extra.balancer_metrics}/metrics",), ready_tcp=self.ports.backend,
+                       (f"http://{HOST}:{self.extra.balancer_metrics}/ready",), ready_tcp=self.ports.backend,
                        timeout=15)
 
     # --- monitoring ------------------------------------------------------------------------------
@@ -146,6 +146,15 @@ class HaTopology:
     def monitoring(self, alertmanager_config: Path) -> list[Service]:
         return [*(self.alertmanager(n, alertmanager_config) for n in INSTANCES),
                 *(self.prometheus(n) for n in INSTANCES)]
+
+    def in_rotation(self) -> set[str]:
+        """The instances HAProxy currently sends requests to (its exporter's state="UP" series)."""
+        import httpx  # noqa: PLC0415 - only callers that poll the balancer need it
+
+        text = httpx.get(f"http://{HOST}:{self.extra.balancer_metrics}/metrics", timeout=5).text
+        return {line.split('server="', 1)[1].split('"', 1)[0] for line in text.splitlines()
+                if line.startswith('haproxy_server_status{proxy="instances"') and 'state="UP"' in line
+                and line.rstrip().endswith(" 1")}
 
     # --- where everything is (stack.env) ------------------------------------------------------------
     def env(self) -> dict[str, str]:

@@ -68,6 +68,8 @@ def ha_stack(tmp_path_factory):
     stack = Stack(Ports.free(), FAST, data, with_frontend=False, database_url=DATABASE_URL, redis_url=REDIS_URL,
                   topology="ha", log=lambda m: None)
     stack.up()
+    wait_until(lambda: stack.ha.in_rotation() == {"backend-a", "backend-b"}, 60, 0.3,
+               what="the balancer to put both instances in rotation")
     try:
         yield stack
     finally:
@@ -87,7 +89,8 @@ def test_the_balancer_spreads_requests_over_both_instances(ha_stack):
     before = [_requests_total(u) for u in metrics]
     with httpx.Client(base_url=env["BACKEND_URL"], timeout=10) as http:
         for _ in range(40):
-            assert http.get("/health").status_code == 200
+            r = http.get("/health")
+            assert r.status_code == 200, r.text
     wait_until(lambda: all(_requests_total(u) - b >= 10 for u, b in zip(metrics, before)), 15, 0.3,
                what="both instances to have served requests")
 
@@ -98,8 +101,7 @@ def test_both_replicas_scrape_each_instance_and_the_balancer(ha_stack):
         wait_until(lambda p=prom: len(p.query('up{job="backend"} == 1')) == 2, 60, 0.5,
                    what=f"{url} to scrape both backend instances")
         wait_until(lambda p=prom: p.query('up{job="haproxy"} == 1'), 60, 0.5, what=f"{url} to scrape the balancer")
-        wait_until(lambda p=prom: p.query('haproxy_server_status{proxy="instances"} == 1') and
-                   len(p.query('haproxy_server_status{proxy="instances"} == 1')) == 2, 60, 0.5,
+        wait_until(lambda p=prom: len(p.query('haproxy_server_status{proxy="instances",state="UP"} == 1')) == 2, 60, 0.5,
                    what=f"{url}: the balancer reports both instances up")
         instances = {s["metric"]["instance"] for s in prom.query('up{job="backend"}')}
         assert instances == set(ha_stack.env["BACKEND_INSTANCE_METRICS"].split(","))
@@ -137,7 +139,10 @@ def test_an_instance_getting_sigterm_is_drained_without_a_failed_request(ha_stac
         ha_stack.stop_process("backend-a")
         at_stop = served[0]
         wait_until(lambda: served[0] >= at_stop + 50, 60, 0.1, what="traffic served by backend-b alone")
+        assert "backend-a" not in ha_stack.ha.in_rotation()
         ha_stack.restart_process("backend-a")
+        wait_until(lambda: ha_stack.ha.in_rotation() == {"backend-a", "backend-b"}, 30, 0.3,
+                   what="backend-a back in rotation")
     finally:
         stop.set()
         t.join(20)
