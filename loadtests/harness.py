@@ -160,6 +160,7 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
     locust.start()
     extra_failures: list[str] = []
     t_clear: float | None = None
+    rotation: list[set[str] | None] = []  # the balancer's instances in rotation, sampled during the fault
     try:
         # warm-up: Prometheus must see the traffic before the fault (ratios need a denominator)
         def traffic() -> bool:
@@ -182,6 +183,8 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
             deadline, all_fired = t_fault + fire_deadline_s, False
             while time.time() < deadline:
                 tick(ctx, rec)
+                if "instances_stay_in_rotation" in sc.checks:
+                    rotation.append(sample_rotation(ctx))
                 ds = deliveries(ctx, since_seq)
                 if all(expectation_met(e, rec.tracks.get(e.alert), ds, t_fault) for e in sc.expect):
                     break
@@ -204,6 +207,8 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
                 time.sleep(POLL_S)
         if "outbox_exactly_once" in sc.checks:
             extra_failures += check_outbox(ctx)
+        if "instances_stay_in_rotation" in sc.checks:
+            extra_failures += check_rotation(ctx, sc, rotation)
         if "one_page_per_incident" in sc.checks:
             extra_failures += check_one_page(ctx, sc, rec, since_seq, t_clear or time.time())
     finally:
@@ -286,6 +291,24 @@ def check_one_page(ctx: Context, sc: Scenario, rec: AlertRecorder, since_seq: in
     for line in counts.lines():
         log(f"  deliveries {line}")
     return counts.failures
+
+
+def sample_rotation(ctx: Context) -> set[str] | None:
+    try:
+        return ctx.stack.ha.in_rotation()
+    except Exception:  # noqa: BLE001 - a failed poll is no sample
+        return None
+
+
+def check_rotation(ctx: Context, sc: Scenario, samples: list[set[str] | None]) -> list[str]:
+    """Every sample of the fault window had every instance in rotation (a dependency the API
+    degrades around must not make the balancer pull instances)."""
+    taken = [s for s in samples if s is not None]
+    pulled = [sorted({"backend-a", "backend-b"} - s) for s in taken if s != {"backend-a", "backend-b"}]
+    log(f"  rotation: {len(taken)} samples during the fault, {len(pulled)} with an instance out {pulled[:3]}")
+    if not taken:
+        return [f"{sc.name}: the balancer's rotation was never sampled"]
+    return [f"{sc.name}: the balancer pulled {pulled[0]} during the fault ({len(pulled)}/{len(taken)} samples)"] if pulled else []
 
 
 def wait_ha(ctx: Context) -> None:
