@@ -71,6 +71,7 @@ class Context:
     steady_rps: float | None = None  # backend requests/s measured in steady (the margin model's traffic)
     ignored: list[dict[str, str]] = field(default_factory=list)  # label sets left out of judgement
     topology: str = "single"  # infra/local/topology.py
+    locust_workers: int = 0  # >0: Locust master + that many workers (--locust-workers)
     delivery_counts: list[ha_checks.DeliveryCounts] = field(default_factory=list)  # the HA proofs' counts
 
     def ignore(self, *label_sets: dict[str, str], why: str) -> None:
@@ -154,7 +155,8 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
     budget = int(60 + fire_deadline_s + DELIVERY_WAIT_S + RESOLVE_BUDGET_S + (steady_seconds or sc.steady_seconds))
     locust = LocustProcess(ctx.env["BACKEND_URL"], sc.users, sc.user_classes, budget,
                            ctx.report_dir / "locust" / sc.name,
-                           ctx.env.get("FRONTEND_URL", "") if ctx.with_frontend else "", ctx.accounts_file)
+                           ctx.env.get("FRONTEND_URL", "") if ctx.with_frontend else "", ctx.accounts_file,
+                           workers=ctx.locust_workers)
     rec = AlertRecorder()
     started = time.time()
     locust.start()
@@ -503,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", type=Path)
     parser.add_argument("--topology", choices=["single", "ha"], default=os.environ.get("TOPOLOGY") or "single",
                         help="the stack topology (infra/local/topology.py); without --scenarios: its scenarios")
+    parser.add_argument("--locust-workers", type=int, default=int(os.environ.get("LOCUST_WORKERS") or 0),
+                        help="drive the load with a Locust master and N workers (default: one process)")
     args = parser.parse_args(argv)
 
     scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short, args.topology)
@@ -529,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             override_rules(prom, args.rules_dir)
         ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
                       Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, with_frontend,
-                      topology=args.topology)
+                      topology=args.topology, locust_workers=args.locust_workers)
         if not with_frontend:
             ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="the harness runs without the frontend")
         unknown = sorted({e.alert for s in scenarios for e in s.expect} - set(ctx.rules.names()))
