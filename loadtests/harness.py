@@ -73,6 +73,7 @@ class Context:
     topology: str = "single"  # infra/local/topology.py
     locust_workers: int = 0  # >0: Locust master + that many workers (--locust-workers)
     delivery_counts: list[ha_checks.DeliveryCounts] = field(default_factory=list)  # the HA proofs' counts
+    ha_notes: list[str] = field(default_factory=list)  # measured failover times
 
     def ignore(self, *label_sets: dict[str, str], why: str) -> None:
         """Leave these series out of judgement, and silence them in Alertmanager so none is delivered."""
@@ -162,7 +163,7 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
     locust.start()
     extra_failures: list[str] = []
     t_clear: float | None = None
-    rotation: list[set[str] | None] = []  # the balancer's instances in rotation, sampled during the fault
+    rotation: list[tuple[float, set[str] | None]] = []  # (time, the balancer's instances in rotation)
     try:
         # warm-up: Prometheus must see the traffic before the fault (ratios need a denominator)
         def traffic() -> bool:
@@ -185,8 +186,8 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
             deadline, all_fired = t_fault + fire_deadline_s, False
             while time.time() < deadline:
                 tick(ctx, rec)
-                if "instances_stay_in_rotation" in sc.checks:
-                    rotation.append(sample_rotation(ctx))
+                if ctx.topology == "ha":
+                    rotation.append((time.time(), sample_rotation(ctx)))
                 ds = deliveries(ctx, since_seq)
                 if all(expectation_met(e, rec.tracks.get(e.alert), ds, t_fault) for e in sc.expect):
                     break
@@ -210,7 +211,9 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
         if "outbox_exactly_once" in sc.checks:
             extra_failures += check_outbox(ctx)
         if "instances_stay_in_rotation" in sc.checks:
-            extra_failures += check_rotation(ctx, sc, rotation)
+            extra_failures += check_rotation(ctx, sc, [r for _, r in rotation])
+        if ctx.topology == "ha" and isinstance(sc.fault, catalogue.KillProcesses):
+            note_failover(ctx, sc, rotation, t_fault)
         if "one_page_per_incident" in sc.checks:
             extra_failures += check_one_page(ctx, sc, rec, since_seq, t_clear or time.time())
     finally:
@@ -302,6 +305,16 @@ def sample_rotation(ctx: Context) -> set[str] | None:
         return None
 
 
+def note_failover(ctx: Context, sc: Scenario, samples: list[tuple[float, set[str] | None]], t_fault: float) -> None:
+    """How long after the kill the balancer had taken each killed instance out of rotation."""
+    for name in (n for n in sc.fault.kill if n.startswith("backend-")):
+        out = next((t for t, r in samples if r is not None and name not in r), None)
+        line = (f"{sc.name}: {name} out of HAProxy's rotation {out - t_fault:.1f}s after the SIGKILL"
+                if out is not None else f"{sc.name}: {name} never left the rotation while sampled")
+        ctx.ha_notes.append(line)
+        log(f"  {line}")
+
+
 def check_rotation(ctx: Context, sc: Scenario, samples: list[set[str] | None]) -> list[str]:
     """Every sample of the fault window had every instance in rotation (a dependency the API
     degrades around must not make the balancer pull instances)."""
@@ -354,12 +367,13 @@ def make_b_the_sender(ctx: Context) -> None:
 
 def write_ha_proofs(ctx: Context) -> str | None:
     """The delivery counts of the HA scenarios, beside the report (its header links it)."""
-    if not ctx.delivery_counts:
+    if not ctx.delivery_counts and not ctx.ha_notes:
         return None
     lines = ["# HA delivery proofs", "", "Counted at the capture server from the scenario's start to the "
              "fault's end (loadtests/ha_checks.py).", "", *ha_checks.TABLE_HEADER]
     for c in ctx.delivery_counts:
         lines += c.lines()
+    lines += ["", *[f"- {n}" for n in ctx.ha_notes]]
     (ctx.report_dir / "ha-proofs.md").write_text("\n".join(lines) + "\n")
     return "ha-proofs.md"
 
