@@ -2,7 +2,7 @@
 resolve, under real load, against the real Prometheus and Alertmanager.
 
     python -m loadtests.harness                 # the full catalogue (`make verify-alerts`)
-    python -m loadtests.harness --short         # steady, error_burst, slow_api (inside `make test`)
+    python -m loadtests.harness --short         # steady, slow_api; with --topology ha: ha_monitoring_loss (both in `make test`)
     python -m loadtests.harness --scenarios steady,redis_outage
     python -m loadtests.harness --rules-dir DIR # judge a modified copy of the rules (self-check)
     python -m loadtests.harness --topology ha   # the HA proofs on the HA topology (`make verify-alerts TOPOLOGY=ha`)
