@@ -186,9 +186,14 @@ class Stack:
 
     # --- the backend alone (the harness's backend_down fault) -------------------------------------
     def stop_backend(self) -> None:
-        """SIGTERM every backend instance (ha: the balancer then has none left)."""
-        for name in self.backend_names():
-            self.stop_process(name)
+        """SIGTERM every backend instance at once (ha: the balancer then has none left)."""
+        import threading  # noqa: PLC0415
+
+        stops = [threading.Thread(target=self.stop_process, args=(n,)) for n in self.backend_names()]
+        for t in stops:
+            t.start()
+        for t in stops:
+            t.join()
 
     def start_backend(self) -> None:
         """Start the backend (every instance) again with the very command, environment and pid file `up` used."""
