@@ -40,6 +40,8 @@ NATIVE_TARGETS = {
     "node-exporter": "127.0.0.1:9100",
     "prometheus": "127.0.0.1:9090",
     "alertmanager": "127.0.0.1:9093",
+    "postgres-exporter": "127.0.0.1:9187",
+    "redis-exporter": "127.0.0.1:9121",
 }
 NATIVE_ALERTMANAGER = "127.0.0.1:9093"
 

@@ -116,6 +116,7 @@ async def test_postgres_down_is_503_for_reads_writes_and_login_then_recovers(mak
         user = await signup(client, email="down@example.com", password=PASSWORD)
         headers = bearer(user["token"])
         assert (await client.get("/api/projects", headers=headers)).status_code == 200  # pooled connection, cached session
+        assert (await client.get("/ready")).json() == {"ready": True}
         routes = ("/api/projects", "/api/auth/login")
         before = {r: sum(unhandled(r).values()) for r in routes}
 
@@ -132,6 +133,8 @@ async def test_postgres_down_is_503_for_reads_writes_and_login_then_recovers(mak
             assert_degraded(await call, request_id)
         health = await client.get("/health")
         assert health.status_code == 503 and health.json()["checks"]["database"] != "ok"
+        ready = await client.get("/ready")  # this instance cannot serve: out of rotation
+        assert ready.status_code == 503 and ready.json() == {"ready": False, "reason": "database"}
 
         after = {r: unhandled(r) for r in routes}
         assert sum(after["/api/projects"].values()) == before["/api/projects"] + 3
@@ -150,6 +153,7 @@ async def test_postgres_down_is_503_for_reads_writes_and_login_then_recovers(mak
         assert created.status_code == 201
         page = (await client.get("/api/projects", headers=headers)).json()
         assert [p["name"] for p in page["items"]] == ["after outage"]  # the refused write left nothing behind
+        assert (await client.get("/ready")).json() == {"ready": True}  # back in rotation
     finally:
         await make_client.close()
         make_client._stack.clear()  # noqa: SLF001

@@ -9,6 +9,7 @@ import graph (the library import-linter builds on)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -21,7 +22,15 @@ PACKAGES = ("app", "bench")
 
 def test_import_contracts_are_kept(capsys, monkeypatch):
     monkeypatch.chdir(BACKEND_DIR)
-    exit_code = lint_imports(config_filename=str(BACKEND_DIR / "pyproject.toml"), no_cache=True, no_logo=True)
+    # lint_imports configures logging with disable_existing_loggers: every stdlib logger that
+    # exists by then (app.billing.provider, app.core.redis, ...) would stay silent for the later tests
+    existing = {name: lg.disabled for name, lg in logging.root.manager.loggerDict.items()
+                if isinstance(lg, logging.Logger)}
+    try:
+        exit_code = lint_imports(config_filename=str(BACKEND_DIR / "pyproject.toml"), no_cache=True, no_logo=True)
+    finally:
+        for name, disabled in existing.items():
+            logging.getLogger(name).disabled = disabled
     report = capsys.readouterr().out
     assert exit_code == 0, report
     assert "3 kept, 0 broken" in report, report

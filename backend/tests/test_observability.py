@@ -151,10 +151,12 @@ async def test_ready_false_before_startup_and_after_shutdown(settings, db):
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        assert (await c.get("/ready")).status_code == 503
+        before = await c.get("/ready")
+        assert before.status_code == 503 and before.json() == {"ready": False, "reason": "starting"}
         async with app.router.lifespan_context(app):
             assert (await c.get("/ready")).status_code == 200
-        assert (await c.get("/ready")).json() == {"ready": False}
+        after = await c.get("/ready")
+        assert after.status_code == 503 and after.json() == {"ready": False, "reason": "draining"}
 
 
 async def test_rum_vitals_recorded_validated_and_bounded(client):
@@ -220,9 +222,10 @@ async def test_fault_injection_when_enabled(make_client, settings, tmp_path):
     assert (await c.get("/api/projects")).status_code == 401  # other routes unaffected
     await c.put("/_faults", json={"redis_down": True})
     health = await c.get("/health")
-    assert health.status_code == 503 and health.json()["checks"] == {"database": "ok", "redis": "error"}
+    assert health.status_code == 200 and health.json()["checks"] == {"database": "ok", "redis": "error"}
+    assert health.json()["status"] == "degraded" and (await c.get("/ready")).status_code == 200
     assert (await c.delete("/_faults")).json()["redis_down"] is False
-    assert (await c.get("/health")).status_code == 200
+    assert (await c.get("/health")).json()["status"] == "healthy"
 
 
 async def _explode_app(settings):

@@ -20,7 +20,8 @@ import json
 import re
 from pathlib import Path
 
-from infra.k8s.app import labels, selector
+from infra.k8s.app import BACKEND_SECRET, MONITORING_NAMESPACE, labels, selector
+from infra.local.services import HOST, PROMETHEUS_FEATURES, Ports, postgres_exporter_service, redis_exporter_service
 from monitoring import alertmanager_config
 from monitoring.profiles import PRODUCTION
 from monitoring.prometheus_config import JOBS_BY_NAME
@@ -221,3 +222,122 @@ def dashboard_config_maps() -> list[dict]:
                     "data": {path.name: path.read_text()}})
     return out
 
+
+
+# --- monitoring-signals: PostgreSQL and Redis seen from the server side, and the Prometheus ------
+
+# The same images docker-compose.yml runs (infra/tests/test_docker_compose.py compares them).
+EXPORTER_IMAGES = {"postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+                   "redis-exporter": "oliver006/redis_exporter:v1.62.0"}
+EXPORTER_UID = 65534  # nobody: both images run as a non-root user
+# Secret keys of BACKEND_SECRET the exporters read (the README's `kubectl create secret`).
+EXPORTER_SECRET_ENV = {"postgres-exporter": ("DATA_SOURCE_NAME", "POSTGRES_EXPORTER_DSN"),
+                       "redis-exporter": ("REDIS_ADDR", "REDIS_URL")}
+PROMETHEUS_NAME = "northstar"
+PROMETHEUS_UID = 1000
+
+
+def _exporter_services() -> dict:
+    ports = Ports()
+    return {"postgres-exporter": postgres_exporter_service(ports, "postgresql://unused@127.0.0.1/x"),
+            "redis-exporter": redis_exporter_service(ports, "redis://127.0.0.1:6379")}
+
+
+def _exporter_args(argv: list[str]) -> list[str]:
+    """The native flags (infra/local/services.py) listening on every interface of the pod."""
+    return [a.replace(f"{HOST}:", ":") for a in argv[1:]]
+
+
+def exporters() -> list[dict]:
+    """Deployment, Service and ServiceMonitor of each exporter (one replica each: a second one
+    would double every series; the HPA owns nothing here). The database and Redis themselves are
+    not part of these manifests (infra/k8s/README.md)."""
+    out = []
+    for name, svc in _exporter_services().items():
+        (port,) = svc.ports
+        var, key = EXPORTER_SECRET_ENV[name]
+        restricted = {"runAsNonRoot": True, "runAsUser": EXPORTER_UID, "runAsGroup": EXPORTER_UID,
+                      "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                      "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+        container = {
+            "name": name, "image": EXPORTER_IMAGES[name], "args": _exporter_args(svc.argv),
+            "ports": [{"name": "metrics", "containerPort": port}],
+            "env": [{"name": var, "valueFrom": {"secretKeyRef": {"name": BACKEND_SECRET, "key": key}}}],
+            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+            "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
+            "livenessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 20, "failureThreshold": 3},
+            "securityContext": restricted,
+        }
+        pod = {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+               "automountServiceAccountToken": False, "containers": [container]}
+        out.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": labels(name, "monitoring")},
+                    "spec": {"revisionHistoryLimit": 3, "selector": {"matchLabels": selector(name)},
+                             "template": {"metadata": {"labels": labels(name, "monitoring")}, "spec": pod}}})
+        out.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": labels(name, "monitoring")},
+                    "spec": {"selector": selector(name),
+                             "ports": [{"name": "metrics", "port": port, "targetPort": "metrics"}]}})
+        out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": _meta(name, "monitoring"),
+                    "spec": {"selector": {"matchLabels": selector(name)},
+                             "endpoints": [{"port": "metrics", "path": JOBS_BY_NAME[name].metrics_path,
+                                            "interval": PRODUCTION.scrape_interval,
+                                            "scrapeTimeout": PRODUCTION.scrape_timeout,
+                                            "relabelings": _relabel_job(name)}]}})
+        out.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": {"name": name, "labels": labels(name, "monitoring")},
+                    "spec": {"podSelector": {"matchLabels": selector(name)}, "policyTypes": ["Ingress"],
+                             "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {
+                                 "kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}],
+                                 "ports": [{"protocol": "TCP", "port": port}]}]}})
+    return out
+
+
+def prometheus_spec() -> dict:
+    """The Prometheus CR's spec: the native flags that matter (feature flags, retention) and the
+    production profile's intervals; selects the ServiceMonitors and PrometheusRule of `base/`."""
+    return {
+        "replicas": 2,  # the HA pair: the operator adds `prometheus_replica`, Alertmanager dedups
+        "serviceAccountName": f"prometheus-{PROMETHEUS_NAME}",
+        "enableFeatures": list(PROMETHEUS_FEATURES),
+        "retention": "30d",
+        "scrapeInterval": PRODUCTION.scrape_interval,
+        "evaluationInterval": PRODUCTION.evaluation_interval,
+        "externalLabels": {"cluster": "northstar"},
+        "serviceMonitorSelector": {"matchLabels": dict(OPERATOR_LABELS)},
+        "serviceMonitorNamespaceSelector": {},
+        "ruleSelector": {"matchLabels": dict(OPERATOR_LABELS)},
+        "ruleNamespaceSelector": {},
+        "alerting": {"alertmanagers": [{"namespace": MONITORING_NAMESPACE, "name": "alertmanager-operated",
+                                        "port": "web"}]},
+        "securityContext": {"runAsNonRoot": True, "runAsUser": PROMETHEUS_UID, "fsGroup": PROMETHEUS_UID,
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "resources": {"requests": {"cpu": "200m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
+    }
+
+
+def prometheus_objects() -> list[dict]:
+    """A Prometheus (Prometheus Operator CR) with its service account and the read-only RBAC its
+    service discovery needs, for clusters that run the operator without kube-prometheus-stack's
+    own Prometheus; kube-prometheus-stack users set the same spec in the chart's values
+    (kube_prometheus_stack_values())."""
+    name = f"prometheus-{PROMETHEUS_NAME}"
+    meta = {"name": name, "labels": labels(name, "monitoring")}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": True},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta,
+         "rules": [{"apiGroups": [""], "resources": ["services", "endpoints", "pods"], "verbs": ["get", "list", "watch"]},
+                   {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+                   {"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta,
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": MONITORING_NAMESPACE}]},
+        {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
+         "metadata": {"name": PROMETHEUS_NAME, "labels": labels(PROMETHEUS_NAME, "monitoring")},
+         "spec": prometheus_spec()},
+    ]
+
+
+def kube_prometheus_stack_values() -> dict:
+    """The same settings as Helm values of kube-prometheus-stack (`prometheus.prometheusSpec`)."""
+    spec = prometheus_spec()
+    return {"prometheus": {"prometheusSpec": {k: spec[k] for k in (
+        "enableFeatures", "retention", "scrapeInterval", "evaluationInterval", "externalLabels")}}}

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter chromium redis-server
+APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
+              prometheus-redis-exporter chromium redis-server
               postgresql postgresql-client wrk docker-compose nodejs npm lnav haproxy)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

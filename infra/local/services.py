@@ -18,6 +18,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from infra.local.polling import WaitTimeout, http_ok, tcp_open, wait_until
 from infra.local.processes import Process, free_ports
@@ -46,6 +47,9 @@ PORTS: tuple[Port, ...] = (
     Port("prometheus", "PROMETHEUS_PORT", 9090, compose="prometheus", scrape_job="prometheus"),
     Port("alertmanager", "ALERTMANAGER_PORT", 9093, compose="alertmanager", scrape_job="alertmanager"),
     Port("node_exporter", "NODE_EXPORTER_PORT", 9100, scrape_job="node-exporter"),
+    # PostgreSQL and Redis seen from the server side (connections vs max_connections, memory, evictions).
+    Port("postgres_exporter", "POSTGRES_EXPORTER_PORT", 9187, scrape_job="postgres-exporter"),
+    Port("redis_exporter", "REDIS_EXPORTER_PORT", 9121, scrape_job="redis-exporter"),
     Port("spotlight", "SPOTLIGHT_PORT", 8969, compose="spotlight"),
     Port("capture", "CAPTURE_PORT", 9911, compose="capture"),
     Port("local_pg", "LOCAL_PG_PORT", 55432),
@@ -62,6 +66,8 @@ class Ports:
     prometheus: int
     alertmanager: int
     node_exporter: int
+    postgres_exporter: int
+    redis_exporter: int
     spotlight: int
     capture: int
     local_pg: int
@@ -194,12 +200,45 @@ def alertmanager_service(ports: Ports, config: Path, storage: Path) -> Service:
                    (ports.alertmanager,), (ports.url("alertmanager", "/-/ready"),), cwd=Path("/"), timeout=20)
 
 
+def postgres_exporter_service(ports: Ports, database_url: str) -> Service:
+    """prometheus-postgres-exporter (Debian) for the stack's PostgreSQL server: pg_stat_activity_count
+    against pg_settings_max_connections (PostgresConnectionsNearLimit). The DSN, which may carry a
+    password, goes in the environment (DATA_SOURCE_NAME), never on the command line."""
+    dsn = urlsplit(database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    if "sslmode=" not in dsn.query:  # loopback: libpq's default `prefer` only adds a round trip
+        dsn = dsn._replace(query="&".join(filter(None, [dsn.query, "sslmode=disable"])))
+    dsn = urlunsplit(dsn)
+    return Service("postgres-exporter", ["prometheus-postgres-exporter",
+                                         f"--web.listen-address={ports.address('postgres_exporter')}"],
+                   (ports.postgres_exporter,), (ports.url("postgres_exporter", "/metrics"),),
+                   env={"DATA_SOURCE_NAME": dsn}, timeout=15)
+
+
+def redis_exporter_service(ports: Ports, redis_url: str) -> Service:
+    """prometheus-redis-exporter (Debian) for the stack's Redis server: memory against maxmemory,
+    evictions, connected clients (RedisMemoryNearLimit, RedisEvictingKeys). The address (it may
+    carry a password) goes in the environment (REDIS_ADDR), never on the command line."""
+    parts = urlsplit(redis_url)
+    addr = urlunsplit(parts._replace(path="", query="", fragment=""))  # the server, not one DB
+    return Service("redis-exporter", ["prometheus-redis-exporter",
+                                      f"-web.listen-address={ports.address('redis_exporter')}"],
+                   (ports.redis_exporter,), (ports.url("redis_exporter", "/metrics"),),
+                   env={"REDIS_ADDR": addr}, timeout=15)
+
+
+# Prometheus feature flags, here and in docker-compose.yml and the Kubernetes Prometheus
+# (infra/k8s/monitoring.py `enableFeatures`): exemplar storage keeps the trace-ID exemplars of the
+# latency histogram (without it Prometheus drops them at scrape time).
+PROMETHEUS_FEATURES: tuple[str, ...] = ("exemplar-storage",)
+
+
 def prometheus_service(ports: Ports, config: Path, storage: Path, resend_delay: str) -> Service:
     return Service("prometheus", ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={storage}",
                                   f"--web.listen-address={ports.address('prometheus')}",
                                   "--storage.tsdb.retention.time=30d", "--web.enable-lifecycle",
                                   f"--web.external-url={ports.url('prometheus')}",
-                                  f"--rules.alert.resend-delay={resend_delay}"],
+                                  f"--rules.alert.resend-delay={resend_delay}",
+                                  *(f"--enable-feature={f}" for f in PROMETHEUS_FEATURES)],
                    (ports.prometheus,), (ports.url("prometheus", "/-/ready"),), timeout=30)
 
 

@@ -37,7 +37,8 @@ from infra.local.polling import WaitTimeout, tcp_open, wait_until  # noqa: E402
 from infra.local.processes import Process, pid_alive, read_pidfile, stop_pidfile  # noqa: E402
 from infra.local.services import (FRONTEND_DIR, ROOT, Ports, Service, alertmanager_service,  # noqa: E402
                                   backend_service, capture_service, frontend_service, node_exporter_service,
-                                  postgres_service, prometheus_service, redis_service, spotlight_service)
+                                  postgres_exporter_service, postgres_service, prometheus_service,
+                                  redis_exporter_service, redis_service, spotlight_service)
 from monitoring import profiles  # noqa: E402
 from monitoring.profiles import Profile  # noqa: E402
 
@@ -133,11 +134,12 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         p = self.ports
         app = [capture_service(p), spotlight_service(p)]
-        monitoring = [node_exporter_service(p)] if self.with_monitoring else []
+        monitoring = self.exporters(self.database_url, self.redis_url) if self.with_monitoring else []
         self.check_ports_free([*app, *self.backend_services({}), *monitoring,
                                *([frontend_service(p, self.frontend_dir)] if self.with_frontend else [])])
         db_url = self.resolve_postgres()
         redis_url = self.resolve_redis()
+        monitoring = self.exporters(db_url, redis_url) if self.with_monitoring else []
         self.backend_env = self.make_backend_env(db_url, redis_url)
         self.log("migrating the database (alembic upgrade head)")
         try:
@@ -183,6 +185,12 @@ class Stack:
         prom_config = monitoring_config.render_prometheus(self.data_dir, p, self.profile)
         return [alertmanager_service(p, am_config, self.data_dir / "alertmanager"),
                 prometheus_service(p, prom_config, self.data_dir / "prometheus", self.profile.resend_delay)]
+
+    def exporters(self, database_url: str, redis_url: str) -> list[Service]:
+        """The machine and the data stores seen from the server side, in every topology."""
+        p = self.ports
+        return [node_exporter_service(p), postgres_exporter_service(p, database_url),
+                redis_exporter_service(p, redis_url)]
 
     # --- the backend alone (the harness's backend_down fault) -------------------------------------
     def stop_backend(self) -> None:
@@ -333,6 +341,8 @@ class Stack:
             ("Prometheus alerts", p.url("prometheus", "/classic/alerts"), self.with_monitoring),
             ("Alertmanager", p.url("alertmanager"), self.with_monitoring),
             ("node-exporter", p.url("node_exporter", "/metrics"), self.with_monitoring),
+            ("postgres-exporter", p.url("postgres_exporter", "/metrics"), self.with_monitoring),
+            ("redis-exporter", p.url("redis_exporter", "/metrics"), self.with_monitoring),
         ]
         if self.ha is not None:  # the HA topology's extra processes
             e = self.ha.env()

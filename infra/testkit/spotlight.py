@@ -141,6 +141,11 @@ class SpotlightCollector:
         return [SentryEvent(payload) for env in self.snapshot() for ih, payload in env.items
                 if ih.get("type") == "event" and isinstance(payload, dict)]
 
+    def transactions(self) -> list[dict[str, Any]]:
+        """Transaction payloads (envelope items of type `transaction`), each with its `spans`."""
+        return [payload for env in self.snapshot() for ih, payload in env.items
+                if ih.get("type") == "transaction" and isinstance(payload, dict)]
+
     def events_tagged(self, request_id: str) -> list[SentryEvent]:
         return [e for e in self.error_events() if e.tags.get("request_id") == request_id]
 

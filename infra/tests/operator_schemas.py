@@ -92,7 +92,29 @@ ALERTMANAGER_CONFIG = obj({
                  "muteTimeIntervals": arr(obj({"name": STR, "timeIntervals": arr(TIME_INTERVAL)}, ("name",)))}),
 }, ("apiVersion", "kind", "metadata", "spec"))
 
+# Prometheus (v1): the fields infra/k8s/monitoring.py prometheus_spec() sets, plus close siblings.
+NS_SELECTOR = obj({"matchLabels": LABELS, "matchExpressions": arr({"type": "object"})})
+RESOURCES = obj({"requests": LABELS, "limits": LABELS})
+PROMETHEUS = obj({
+    "apiVersion": {"const": "monitoring.coreos.com/v1"}, "kind": {"const": "Prometheus"}, "metadata": METADATA,
+    "spec": obj({
+        "replicas": {"type": "integer", "minimum": 0}, "shards": {"type": "integer"}, "serviceAccountName": STR,
+        "enableFeatures": arr({"type": "string", "minLength": 1}), "retention": DURATION, "retentionSize": STR,
+        "scrapeInterval": DURATION, "scrapeTimeout": DURATION, "evaluationInterval": DURATION,
+        "externalLabels": LABELS, "replicaExternalLabelName": STR, "prometheusExternalLabelName": STR,
+        "serviceMonitorSelector": NS_SELECTOR, "serviceMonitorNamespaceSelector": NS_SELECTOR,
+        "podMonitorSelector": NS_SELECTOR, "podMonitorNamespaceSelector": NS_SELECTOR,
+        "ruleSelector": NS_SELECTOR, "ruleNamespaceSelector": NS_SELECTOR,
+        "alerting": obj({"alertmanagers": arr(obj({"namespace": STR, "name": STR, "port": {"type": ["string", "integer"]},
+                                                    "scheme": STR, "pathPrefix": STR, "apiVersion": STR},
+                                                   ("name", "port")), 1)}, ("alertmanagers",)),
+        "securityContext": {"type": "object"}, "resources": RESOURCES, "storage": {"type": "object"},
+        "enforcedNamespaceLabel": STR, "excludedFromEnforcement": arr({"type": "object"}),
+    }),
+}, ("apiVersion", "kind", "metadata", "spec"))
+
 SCHEMAS = {
+    ("monitoring.coreos.com/v1", "Prometheus"): PROMETHEUS,
     ("monitoring.coreos.com/v1", "ServiceMonitor"): SERVICE_MONITOR,
     ("monitoring.coreos.com/v1", "PrometheusRule"): PROMETHEUS_RULE,
     ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): ALERTMANAGER_CONFIG,

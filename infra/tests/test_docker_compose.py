@@ -90,7 +90,11 @@ def test_exporters_and_exemplar_storage(compose):
         assert host == name, f"Prometheus scrapes {DOCKER_TARGETS[name]}, not the compose service {name}"
     assert "postgres:5432" in services["postgres-exporter"]["environment"]["DATA_SOURCE_NAME"]
     assert services["redis-exporter"]["environment"]["REDIS_ADDR"] == "redis://redis:6379"
-    assert "--enable-feature=exemplar-storage" in services["prometheus"]["command"]
+    from infra.local.services import PROMETHEUS_FEATURES  # the native stack's feature flags
+
+    assert "exemplar-storage" in PROMETHEUS_FEATURES
+    for feature in PROMETHEUS_FEATURES:
+        assert f"--enable-feature={feature}" in services["prometheus"]["command"]
 
 
 def test_every_compose_scrape_target_is_a_compose_service(compose):

@@ -29,7 +29,7 @@ from monitoring.rules.catalogue import all_alerts
 K8S = Path(generate.__file__).resolve().parent
 ROOT = K8S.parents[1]
 KUBERNETES_VERSION = "1.34.0"  # the API schema the manifests must satisfy (kubernetes-validate)
-TARGETS = ["base", "overlays/staging", "overlays/production", "loadtest"]
+TARGETS = ["base", "overlays/staging", "overlays/production", "loadtest", "prometheus"]
 NAMESPACES = {"overlays/staging": "northstar-staging", "overlays/production": "northstar"}
 NATIVE = Ports()
 BACKEND = backend_service(NATIVE, {})
@@ -83,8 +83,10 @@ def test_validation_catches_mistakes(rendered):
     pod_spec(deployment)["containers"][0]["readinessprobe"] = pod_spec(deployment)["containers"][0].pop("readinessProbe")
     with pytest.raises(kubernetes_validate.ValidationError):
         validate(deployment)
-    for kind, name in (("AlertmanagerConfig", "northstar"), ("ServiceMonitor", "backend"), ("PrometheusRule", "northstar")):
-        broken = copy.deepcopy(one(objects, kind, name))
+    checked = [(objects, kind, name) for kind, name in (("AlertmanagerConfig", "northstar"), ("ServiceMonitor", "backend"),
+                                                        ("PrometheusRule", "northstar"))]
+    for objs, kind, name in [*checked, (rendered["prometheus"], "Prometheus", "northstar")]:
+        broken = copy.deepcopy(one(objs, kind, name))
         broken["spec"]["unknownField"] = True
         with pytest.raises(jsonschema.ValidationError):
             validate(broken)
@@ -354,3 +356,45 @@ def test_dashboards_are_config_maps_for_the_grafana_sidecar(rendered):
             assert text == (ROOT / "monitoring/grafana/dashboards" / name).read_text()
             # `kubectl apply` keeps a copy in an annotation limited to 256 KiB
             assert len(text.encode()) < 200_000, name
+
+
+# --- monitoring-signals: exporters and the Prometheus' feature flags, from the native definition ---
+
+def test_prometheus_enables_the_native_feature_flags(rendered):
+    from infra.local.services import PROMETHEUS_FEATURES, prometheus_service
+
+    native = prometheus_service(NATIVE, Path("/c"), Path("/s"), "1s").argv
+    assert PROMETHEUS_FEATURES and all(f"--enable-feature={f}" in native for f in PROMETHEUS_FEATURES)
+    assert "exemplar-storage" in PROMETHEUS_FEATURES
+    spec = one(rendered["prometheus"], "Prometheus", "northstar")["spec"]
+    assert spec["enableFeatures"] == list(PROMETHEUS_FEATURES)
+    values = yaml.safe_load((K8S / "prometheus" / "kube-prometheus-stack-values.yaml").read_text())
+    assert values["prometheus"]["prometheusSpec"]["enableFeatures"] == list(PROMETHEUS_FEATURES)
+    # it selects what base/ labels for it, and its service account is the one bound to the ClusterRole
+    monitors = [o for o in rendered["base"] if o["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert monitors and all(spec["serviceMonitorSelector"]["matchLabels"].items() <= o["metadata"]["labels"].items()
+                            for o in monitors)
+    binding = one(rendered["prometheus"], "ClusterRoleBinding", spec["serviceAccountName"])
+    assert binding["subjects"][0]["name"] == spec["serviceAccountName"]
+
+
+def test_exporters_are_scraped_with_the_native_jobs_and_fenced(rendered):
+    from infra.k8s.monitoring import EXPORTER_IMAGES
+    from infra.local.services import postgres_exporter_service, redis_exporter_service
+
+    objects = rendered["overlays/production"]
+    native = {"postgres-exporter": postgres_exporter_service(NATIVE, "postgresql://x@127.0.0.1/x"),
+              "redis-exporter": redis_exporter_service(NATIVE, "redis://127.0.0.1:6379")}
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name, svc in native.items():
+        (port,) = svc.ports
+        (container,) = pod_spec(one(objects, "Deployment", name))["containers"]
+        assert container["ports"] == [{"name": "metrics", "containerPort": port}]
+        assert container["image"] == EXPORTER_IMAGES[name] == compose[name]["image"]
+        assert set(container["env"][0]) == {"name", "valueFrom"}  # the DSN comes from the Secret
+        assert one(objects, "Service", name)["spec"]["ports"][0]["port"] == port
+        monitor = one(objects, "ServiceMonitor", name)
+        assert {"targetLabel": "job", "action": "replace", "replacement": name} in monitor["spec"]["endpoints"][0]["relabelings"]
+        policy = one(objects, "NetworkPolicy", name)
+        assert policy["spec"]["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": k8s_app.MONITORING_NAMESPACE}}}], "ports": [{"protocol": "TCP", "port": port}]}]

@@ -31,6 +31,8 @@ def _panel(spec: PanelSpec, panel_id: int):
         target = prometheus.Dataquery().expr(query.expr).ref_id(chr(ord("A") + i)).datasource(DATASOURCE)
         if query.legend:
             target = target.legend_format(query.legend)
+        if query.exemplar:
+            target = target.exemplar(True)
         if spec.kind == "stat":
             target = target.instant()
         builder = builder.with_target(target)

@@ -86,6 +86,7 @@ class Target:
     legend: str = ""
     instant: bool = False
     hidden: bool = False
+    exemplar: bool = False  # Grafana draws the series' exemplars (trace IDs) as dots
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _panel(raw: dict, row: str) -> Panel:
     grid = raw.get("gridPos") or {}
     targets = tuple(
         Target(t.get("refId", chr(ord("A") + i)), t["expr"], t.get("legendFormat") or "",
-               bool(t.get("instant")) and not t.get("range"), bool(t.get("hide")))
+               bool(t.get("instant")) and not t.get("range"), bool(t.get("hide")), bool(t.get("exemplar")))
         for i, t in enumerate(raw.get("targets") or []) if t.get("expr"))
     return Panel(
         id=int(raw.get("id", 0)), type=raw.get("type", "timeseries"), title=raw.get("title", ""), row=row,

@@ -18,6 +18,9 @@ B = 'job="backend"'
 class Query:
     expr: str
     legend: str = ""
+    # Grafana asks Prometheus for the exemplars of the query's histogram series (trace IDs of
+    # sampled requests; Prometheus runs with --enable-feature=exemplar-storage).
+    exemplar: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,13 @@ APPLICATION = RowSpec("Application", (
                                  "{{route}} {{status_code}}"), unit="reqps", requires_fault="error_burst"),
     P("Latency p50 / p95 / p99", ("service:http_request_duration_seconds:p50_rate5m", "p50 {{service}}"),
       ("service:http_request_duration_seconds:p95_rate5m", "p95 {{service}}"),
-      ("service:http_request_duration_seconds:p99_rate5m", "p99 {{service}}"), unit="s",
-      description="SlowAPI fires when p95 > 2s."),
-    P("p95 latency by route", (hq(0.95, "http_request_duration_seconds", "route", f"{{{B}}}"), "{{route}}"), unit="s"),
+      ("service:http_request_duration_seconds:p99_rate5m", "p99 {{service}}"),
+      Query(f"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{{B}}}[{RI}])))",
+            "p99 (raw, with exemplars)", exemplar=True), unit="s",
+      description="SlowAPI fires when p95 > 2s. Exemplars (dots) on the raw p99 are trace IDs of sampled requests."),
+    P("p95 latency by route", Query(hq(0.95, "http_request_duration_seconds", "route", f"{{{B}}}"), "{{route}}", exemplar=True),
+      unit="s", description="Exemplars: each dot is the trace ID of a sampled request in that bucket; "
+                            "open it in Sentry (locally Spotlight) to see where the time went."),
     P("Requests in progress", (f"sum by (method) (http_requests_in_progress{{{B}}})", "{{method}}")),
     P("Unhandled exceptions by type", (f"sum by (exception_type) (increase(http_unhandled_exceptions_total[{RI}]))",
                                        "{{exception_type}}"), requires_fault="error_burst",
@@ -138,6 +145,35 @@ FRONTEND = RowSpec("Frontend", (
     P("Next.js render p95 by route", (hq(0.95, "nextjs_render_duration_seconds", "route"), "{{route}}"), unit="s"),
 ))
 
+# --- monitoring-signals: the data stores from the server side, and what observability costs ---
+DATASTORES = RowSpec("PostgreSQL and Redis (server side)", (
+    P("PostgreSQL connections / max_connections (PostgresConnectionsNearLimit input)",
+      ("sum by (instance) (pg_stat_activity_count) / on (instance) max by (instance) (pg_settings_max_connections)",
+       "{{instance}}"), unit="percentunit",
+      description="Every client of the server (prometheus-postgres-exporter); alert above 80%. Instances x workers x "
+                  "(DB_POOL_SIZE + DB_MAX_OVERFLOW) must stay below max_connections."),
+    P("PostgreSQL connections by state", ("sum by (state) (pg_stat_activity_count)", "{{state}}"),
+      ("max(pg_settings_max_connections)", "max_connections")),
+    P("Redis memory used vs maxmemory", ("max by (instance) (redis_memory_used_bytes)", "used {{instance}}"),
+      ("max by (instance) (redis_memory_max_bytes)", "maxmemory {{instance}} (0 = unlimited)"), unit="bytes",
+      description="RedisMemoryNearLimit fires above 90% of maxmemory (only when maxmemory is set)."),
+    P("Redis evicted keys", (f"sum by (instance) (rate(redis_evicted_keys_total[{RI}]))", "{{instance}}"), unit="ops",
+      description="0 while Redis is below maxmemory; RedisEvictingKeys fires on sustained evictions."),
+    P("Redis connected clients", ("sum by (instance) (redis_connected_clients)", "{{instance}}")),
+))
+
+COST = RowSpec("Observability cost", (
+    P("Estimated cost per month (USD)", ("sum by (item) (cost:sentry_usd:per_month)", "Sentry {{item}}"),
+      ("cost:prometheus_usd:per_month", "Prometheus + Grafana (self-hosted)"), unit="currencyUSD",
+      description="At the current traffic (1h rate) and sample rates, priced with monitoring/rules/catalogue.py "
+                  "UnitPrices (the seed's). How to lower it: monitoring/runbooks/README.md."),
+    P("Sentry transactions and errors per month (estimate)",
+      ("sum(cost:sentry_transactions:per_month)", "transactions"), ("sum(cost:sentry_errors:per_month)", "errors")),
+    P("Sentry sample rates (backend settings)", ("max by (kind) (sentry_sample_rate)", "{{kind}}"), unit="percentunit"),
+    P("Prometheus active series", ("sum(prometheus:active_series)", "head series")),
+    P("Prometheus samples appended per second", ("sum(prometheus:samples_appended:rate5m)", "samples/s"), unit="ops"),
+))
+
 ALERTS = RowSpec("Alerts", (
     P("Firing alerts", ('sum by (alertname, severity) (ALERTS{alertstate="firing"})', "{{alertname}} ({{severity}})"),
       requires_fault="error_burst", description="Empty while healthy: nothing may fire in the steady scenario."),
@@ -170,7 +206,7 @@ def _slo_row(slo: str) -> RowSpec:
 DASHBOARDS = (
     DashboardSpec("northstar-overview", "Northstar overview",
                   "Application, database, infrastructure, business, frontend and alerting signals.",
-                  (APPLICATION, DATABASE, INFRASTRUCTURE, BUSINESS, FRONTEND, ALERTS)),
+                  (APPLICATION, DATABASE, INFRASTRUCTURE, BUSINESS, FRONTEND, ALERTS, DATASTORES, COST)),
     DashboardSpec("northstar-slo", "Northstar SLOs",
                   "Availability (non-5xx) and latency (< 1s) SLOs of the backend, multi-window burn rates.",
                   (_slo_row("availability"), _slo_row("latency"))),

@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -61,6 +61,7 @@ GRAFANA_COLORS = {"green": "#73BF69", "red": "#F2495C", "orange": "#FF9830", "ye
                   "dark-orange": "#FA6400", "dark-yellow": "#E0B400", "semi-dark-red": "#E02F44",
                   "semi-dark-green": "#56A64B", "semi-dark-orange": "#FF780A", "text": "#24292E"}
 NO_DATA_COLOR = "#8e8e8e"
+EXEMPLAR_COLOR = "#b8860b"  # dark goldenrod: apart from every palette colour
 BINARY_UNITS = {"bytes", "Bps", "binBps", "bps", "binbps"}
 TITLE_COLOR = "#24292e"
 FRAME_COLOR = "#d0d4d9"
@@ -114,10 +115,22 @@ class QueryResult:
     query: ResolvedQuery
     series: list[Series]
     error: str | None = None
+    exemplars: list[tuple[float, float]] = field(default_factory=list)  # (epoch, value) of exemplar targets
 
     @property
     def has_data(self) -> bool:
         return any(np.isfinite(s.values).any() for s in self.series)
+
+
+def exemplars(prometheus_url: str, expr: str, time_range: TimeRange) -> list[tuple[float, float]]:
+    """The exemplars Prometheus stores for the query's series (/api/v1/query_exemplars), as Grafana
+    fetches them for a target with `exemplar: true`; none when the call fails (a marker, not data)."""
+    try:
+        data = _api(prometheus_url, "/api/v1/query_exemplars",
+                    {"query": expr, "start": time_range.start, "end": time_range.end})
+    except (ValueError, OSError, KeyError):
+        return []
+    return [(float(e["timestamp"]), float(e["value"])) for group in data or [] for e in group.get("exemplars", [])]
 
 
 def run_query(prometheus_url: str, query: ResolvedQuery, time_range: TimeRange) -> QueryResult:
@@ -145,7 +158,8 @@ def run_query(prometheus_url: str, query: ResolvedQuery, time_range: TimeRange) 
             if 0 <= i < len(grid):
                 values[i] = float(value)
         series.append(Series(legend(query.target.legend, r.get("metric", {})), grid, values))
-    return QueryResult(query, series)
+    found = exemplars(prometheus_url, query.expr, time_range) if query.target.exemplar else []
+    return QueryResult(query, series, exemplars=found)
 
 
 def reduce_series(series: Series, how: str) -> float:
@@ -267,6 +281,13 @@ def _timeseries(fig: Figure, panel: Panel, results: list[QueryResult], time_rang
             handles.append(line)
             labels.append(_short(s.label))
             finite.append(s.values[np.isfinite(s.values)])
+    marks = [e for r in results for e in r.exemplars]
+    if marks:  # Grafana's exemplar dots: one per stored trace ID, at its time and observed value
+        ax.scatter([datetime.fromtimestamp(t, tz) for t, _ in marks], [v for _, v in marks], s=9, marker="D",
+                   color=EXEMPLAR_COLOR, zorder=3, linewidths=0)
+        handles.append(ax.collections[-1])
+        labels.append(f"exemplars ({len(marks)})")
+        finite.append(np.array([v for _, v in marks]))
     values = np.concatenate(finite)
     lo, hi = float(values.min()), float(values.max())
     bottom = panel.min if panel.min is not None else (0.0 if lo >= 0 else None)

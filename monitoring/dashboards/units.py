@@ -79,6 +79,8 @@ def format_value(value: float, unit: str = "short", decimals: int | None = None)
         return _binary(value, ["b", "Kib", "Mib", "Gib", "Tib"], 1024, decimals) + "/s"
     if unit in RATES:
         return f"{_scaled(value, _SI, decimals)} {RATES[unit]}"
+    if unit == "currencyUSD":
+        return ("-$" if value < 0 else "$") + _scaled(abs(value), _SI, decimals)
     if unit in ("short", "none", ""):
         return _scaled(value, _SHORT, decimals)
     if unit.startswith("suffix:"):

@@ -382,8 +382,111 @@ def instance_alerts(p: Profile) -> list[Alert]:
     ]
 
 
+# =========================================================================== datastores and cost
+# (monitoring-signals block: PostgreSQL and Redis seen from the server side, and what the
+# observability itself costs. The exporters run in every topology: infra/local/services.py.)
+
+POSTGRES_CONNECTIONS_RATIO = 0.8
+REDIS_MEMORY_RATIO = 0.9
+MONTH_SECONDS = 30 * 86400
+
+
+@dataclass(frozen=True)
+class UnitPrices:
+    """What the observability costs, in USD. Defaults are the seed's: Sentry $0.00025 per
+    transaction; errors at the seed's 100k-errors plan ($80 / 100,000 = $0.0008 each); a
+    self-hosted Prometheus + Grafana at $150 a month (EC2 t3.medium). A team sets its own
+    contract's prices here and regenerates (`make generate-monitoring`)."""
+
+    sentry_transaction_usd: float = 0.00025
+    sentry_error_usd: float = 0.0008
+    prometheus_monthly_usd: float = 150.0
+
+
+PRICES = UnitPrices()
+# Requests sentry-sdk never traces (app/core/sentry.py UNSAMPLED_PATHS): not a transaction.
+UNTRACED_ROUTES = 'route!~"/health|/ready|/metrics|/api/rum/vitals"'
+
+
+def datastore_alerts(p: Profile) -> list[Alert]:
+    w5 = p.d("5m")
+    return [
+        Alert(
+            "PostgresConnectionsNearLimit",
+            f"""
+            sum by (service, instance) (pg_stat_activity_count)
+              / on (service, instance) max by (service, instance) (pg_settings_max_connections)
+              > {POSTGRES_CONNECTIONS_RATIO}
+            """,
+            p.d("5m"), "warning",
+            "{{ $labels.service }} ({{ $labels.instance }}): {{ $value | humanizePercentage }} of max_connections in use",
+            f"Server-side connections (pg_stat_activity, every client of the server) have been above "
+            f"{POSTGRES_CONNECTIONS_RATIO:.0%} of max_connections for {p.d('5m')}. Each backend instance "
+            "may open workers x (DB_POOL_SIZE + DB_MAX_OVERFLOW): a new replica or a scale-up can exhaust "
+            "the server although every pool looks fine (DatabaseConnectionsHigh is per pool).",
+        ),
+        Alert(
+            "RedisMemoryNearLimit",
+            f"""
+            max by (service, instance) (redis_memory_used_bytes)
+              / max by (service, instance) (redis_memory_max_bytes > 0)
+              > {REDIS_MEMORY_RATIO}
+            """,
+            p.d("5m"), "warning",
+            "{{ $labels.service }} ({{ $labels.instance }}): {{ $value | humanizePercentage }} of maxmemory used",
+            f"Redis has used more than {REDIS_MEMORY_RATIO:.0%} of its maxmemory for {p.d('5m')} (only "
+            "evaluated when maxmemory is set). At the limit Redis evicts keys (sessions, rate-limit "
+            "counters, cache) or, with noeviction, refuses writes.",
+        ),
+        Alert(
+            "RedisEvictingKeys",
+            f"sum by (service, instance) (rate(redis_evicted_keys_total[{w5}])) > 0",
+            p.d("5m"), "warning",
+            "{{ $labels.service }} ({{ $labels.instance }}): evicting {{ $value | printf \"%.2f\" }} keys/s",
+            f"Redis has been evicting keys at maxmemory for {p.d('5m')}: cached projects are recomputed, "
+            "and sessions and rate-limit counters stored there are lost early.",
+        ),
+    ]
+
+
+def cost_recordings(p: Profile, prices: UnitPrices = PRICES) -> list[Record]:
+    """Monthly volume and cost at the current traffic (1h rate) and sample rates, and what
+    Prometheus itself holds. The sample rates come from the backend's settings
+    (sentry_sample_rate{kind}, app/core/metrics.py)."""
+    w1h, w5 = p.d("1h"), p.d("5m")
+    requests = f'sum by (service) (rate(http_requests_total{{job="backend",{UNTRACED_ROUTES}}}[{w1h}]))'
+    return [
+        Record("cost:unit_price_usd", f"vector({prices.sentry_transaction_usd})", {"item": "sentry_transaction"}),
+        Record("cost:unit_price_usd", f"vector({prices.sentry_error_usd})", {"item": "sentry_error"}),
+        Record("cost:prometheus_usd:per_month", f"vector({prices.prometheus_monthly_usd})"),
+        Record("cost:sentry_transactions:per_month", f"""
+            {requests}
+            * on (service) max by (service) (sentry_sample_rate{{kind="traces"}})
+            * {MONTH_SECONDS}
+        """),
+        # 0, not absent, when the service has traffic but raises nothing.
+        Record("cost:sentry_errors:per_month", f"""
+            (
+              sum by (service) (rate(http_unhandled_exceptions_total{{job="backend"}}[{w1h}]))
+              or 0 * {requests}
+            )
+            * on (service) max by (service) (sentry_sample_rate{{kind="errors"}})
+            * {MONTH_SECONDS}
+        """),
+        Record("cost:sentry_usd:per_month", """
+            cost:sentry_transactions:per_month * on () group_left cost:unit_price_usd{item="sentry_transaction"}
+        """, {"item": "transactions"}),
+        Record("cost:sentry_usd:per_month", """
+            cost:sentry_errors:per_month * on () group_left cost:unit_price_usd{item="sentry_error"}
+        """, {"item": "errors"}),
+        Record("prometheus:active_series", 'sum by (job, instance) (prometheus_tsdb_head_series{job="prometheus"})'),
+        Record("prometheus:samples_appended:rate5m",
+               f'sum by (job, instance) (rate(prometheus_tsdb_head_samples_appended_total{{job="prometheus"}}[{w5}]))'),
+    ]
+
+
 def all_alerts(p: Profile) -> list[Alert]:
-    return application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + instance_alerts(p)
+    return application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + datastore_alerts(p) + instance_alerts(p)
 
 
 RULE_FILE = "northstar.rules.yml"
@@ -406,4 +509,8 @@ def rule_groups(p: Profile, runbook_base: str = RUNBOOK_BASE_URL) -> dict[str, d
         {"name": "northstar-slo", "interval": interval,
          "rules": [r.to_yaml() for r in slo_recordings(p)]
          + [a.to_yaml(runbook_base) for a in slo_alerts(p)]},
+        {"name": "northstar-datastores", "interval": interval,
+         "rules": [a.to_yaml(runbook_base) for a in datastore_alerts(p)]},
+        {"name": "northstar-cost", "interval": interval,
+         "rules": [r.to_yaml() for r in cost_recordings(p)]},
     ]}}

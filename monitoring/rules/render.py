@@ -30,4 +30,7 @@ def render_tests(p: Profile, runbook_base: str = catalogue.RUNBOOK_BASE_URL) -> 
             "tests": [case.render(p, alerts, runbook_base) for case in group.cases],
         }
         out[f"{TESTS_DIR}/{p.name}/{group.alert}.test.yml"] = dump(content, "monitoring/rules/unit_tests.py")
+    out[f"{TESTS_DIR}/{p.name}/cost-recordings.test.yml"] = dump(
+        {"rule_files": rule_files, "evaluation_interval": p.d("1m"), "tests": unit_tests.cost_expr_tests(p)},
+        "monitoring/rules/unit_tests.py")
     return out

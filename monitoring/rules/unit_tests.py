@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from monitoring.profiles import Profile, parse_duration
-from monitoring.rules.catalogue import Alert, runbook_url
+from monitoring.rules.catalogue import MONTH_SECONDS, PRICES, Alert, runbook_url
 
 BACKEND = {"job": "backend", "instance": "127.0.0.1:8001", "service": "backend"}
 BACKEND_2 = {**BACKEND, "instance": "127.0.0.1:8011"}
@@ -354,4 +354,120 @@ def all_tests(p: Profile) -> list[AlertTests]:
                 ("2h10m", ticket, [(labels("warning"), f"backend: {slo} SLO error budget burning {small}x")])]),
             Case(f"{slo}: within budget stays silent", quiet, [("2h10m", ticket, [])]),
         ]))
-    return tests
+    return tests + datastore_tests(p)
+
+
+# =========================================================================== datastores and cost
+# (monitoring-signals block: the alerts of catalogue.datastore_alerts and the recording rules of
+# catalogue.cost_recordings.)
+
+POSTGRES_EXPORTER = {"job": "postgres-exporter", "instance": "127.0.0.1:9187", "service": "postgres"}
+REDIS_EXPORTER = {"job": "redis-exporter", "instance": "127.0.0.1:9121", "service": "redis"}
+
+
+def datastore_tests(p: Profile) -> list[AlertTests]:
+    t = Timeline(p)
+    activity = lambda state, **kw: sel("pg_stat_activity_count", POSTGRES_EXPORTER, datname="northstar",
+                                       server="127.0.0.1:5432", state=state, **kw)
+    max_conn = lambda **kw: sel("pg_settings_max_connections", POSTGRES_EXPORTER, server="127.0.0.1:5432", **kw)
+    used = lambda **kw: sel("redis_memory_used_bytes", REDIS_EXPORTER, **kw)
+    limit = lambda **kw: sel("redis_memory_max_bytes", REDIS_EXPORTER, **kw)
+    evicted = lambda **kw: sel("redis_evicted_keys_total", REDIS_EXPORTER, **kw)
+    pg_warn = {"service": "postgres", "instance": "127.0.0.1:9187", "severity": "warning"}
+    redis_warn = {"service": "redis", "instance": "127.0.0.1:9121", "severity": "warning"}
+    other = {"instance": "127.0.0.1:19187"}
+    return [
+        AlertTests("PostgresConnectionsNearLimit", [
+            Case("85 of 100 server connections (several databases and states summed) fires", [
+                (activity("active"), t.gauge((50, 15))),
+                (activity("idle"), t.gauge((30, 15))),
+                (sel("pg_stat_activity_count", POSTGRES_EXPORTER, datname="postgres", server="127.0.0.1:5432",
+                     state="idle"), t.gauge((5, 15))),
+                (max_conn(), t.gauge((100, 15))),
+            ], [("10m", "PostgresConnectionsNearLimit",
+                 [(pg_warn, "postgres (127.0.0.1:9187): 85% of max_connections in use")])]),
+            Case("30 of 100, and a short spike to 90 (under `for`), stay silent", [
+                (activity("active"), t.gauge((30, 15))),
+                (max_conn(), t.gauge((100, 15))),
+                (activity("active", **other), t.gauge((10, 5), (90, 2), (10, 8))),
+                (max_conn(**other), t.gauge((100, 15))),
+            ], [("10m", "PostgresConnectionsNearLimit", [])]),
+        ]),
+        AlertTests("RedisMemoryNearLimit", [
+            Case("95% of maxmemory fires", [
+                (used(), t.gauge((95e6, 15))), (limit(), t.gauge((100e6, 15))),
+            ], [("10m", "RedisMemoryNearLimit",
+                 [(redis_warn, "redis (127.0.0.1:9121): 95% of maxmemory used")])]),
+            Case("no maxmemory set (0) and half of maxmemory stay silent", [
+                (used(), t.gauge((5e9, 15))), (limit(), t.gauge((0, 15))),
+                (used(**{"instance": "127.0.0.1:19121"}), t.gauge((50e6, 15))),
+                (limit(**{"instance": "127.0.0.1:19121"}), t.gauge((100e6, 15))),
+            ], [("10m", "RedisMemoryNearLimit", [])]),
+        ]),
+        AlertTests("RedisEvictingKeys", [
+            Case("2 evictions/s for 10 minutes fires", [(evicted(), t.counter((0, 5), (2, 15)))],
+                 [("17m", "RedisEvictingKeys", [(redis_warn, "redis (127.0.0.1:9121): evicting 2.00 keys/s")])]),
+            Case("no evictions, and evictions long over, stay silent", [
+                (evicted(), t.counter((0, 20))),
+                (evicted(**{"instance": "127.0.0.1:19121"}), t.counter((2, 3), (0, 17))),
+            ], [("17m", "RedisEvictingKeys", [])]),
+        ]),
+    ]
+
+
+def cost_expr_tests(p: Profile) -> list[dict]:
+    """promql_expr_test cases of the cost recording rules, rendered as one promtool test file."""
+    t = Timeline(p)
+    month = MONTH_SECONDS
+    requests = lambda route, **kw: sel("http_requests_total", BACKEND, method="GET", route=route,
+                                       status_code="200", **kw)
+    rate = lambda kind, value: (sel("sentry_sample_rate", BACKEND, kind=kind), t.gauge((value, 121)))
+    traffic = [
+        (requests("/api/projects"), t.counter((8, 121))),
+        (requests("/api/projects/{project_id}"), t.counter((2, 121))),
+        (requests("/health"), t.counter((5, 121))),  # never traced: not a transaction
+        (requests("/api/rum/vitals"), t.counter((3, 121))),
+        rate("traces", 0.1), rate("errors", 1.0),
+        (sel("prometheus_tsdb_head_series", PROMETHEUS), t.gauge((12345, 121))),
+        (sel("prometheus_tsdb_head_samples_appended_total", PROMETHEUS), t.counter((800, 121))),
+    ]
+    exceptions = (sel("http_unhandled_exceptions_total", BACKEND, exception_type="KeyError", route="/api/projects"),
+                  t.counter((0.25, 121)))
+    b = {"service": "backend"}
+    prom = {"job": "prometheus", "instance": PROMETHEUS["instance"]}
+
+    def expect(expr: str, value: float, labels: dict) -> dict:
+        return {"expr": expr, "eval_time": p.d("2h"), "exp_samples": [{"labels": _labels(expr, labels), "value": value}]}
+
+    return [
+        {"name": "Sentry volume and cost at 10 req/s traced at 10%, 0.25 errors/s; Prometheus' own size",
+         "interval": t.interval,
+         "input_series": [{"series": s, "values": v} for s, v in [*traffic, exceptions]],
+         "promql_expr_test": [
+             expect("cost:sentry_transactions:per_month", round(10 * 0.1 * month, 6), b),
+             expect('cost:sentry_usd:per_month{item="transactions"}', round(10 * 0.1 * month * PRICES.sentry_transaction_usd, 6),
+                    {**b, "item": "transactions"}),
+             expect("cost:sentry_errors:per_month", round(0.25 * month, 6), b),
+             expect('cost:sentry_usd:per_month{item="errors"}', round(0.25 * month * PRICES.sentry_error_usd, 6),
+                    {**b, "item": "errors"}),
+             expect("cost:prometheus_usd:per_month", PRICES.prometheus_monthly_usd, {}),
+             expect("prometheus:active_series", 12345, prom),
+             expect("prometheus:samples_appended:rate5m", 800, prom),
+         ]},
+        {"name": "no exceptions: 0 errors and $0 (not absent); sample rate 1 costs ten times more",
+         "interval": t.interval,
+         "input_series": [{"series": s, "values": v} for s, v in traffic if "sentry_sample_rate" not in s]
+                         + [{"series": s, "values": v} for s, v in (rate("traces", 1.0), rate("errors", 1.0))],
+         "promql_expr_test": [
+             expect("cost:sentry_errors:per_month", 0, b),
+             expect('cost:sentry_usd:per_month{item="transactions"}', round(10 * 1.0 * month * PRICES.sentry_transaction_usd, 6),
+                    {**b, "item": "transactions"}),
+         ]},
+    ]
+
+
+def _labels(expr: str, labels: dict) -> str:
+    """The exp_samples label set of a recorded series: its name and labels."""
+    name = expr.split("{", 1)[0]
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}" if inner else name

@@ -7,11 +7,16 @@ Every dashboard panel query then returns data, except panels marked as needing a
 Next.js panels (no frontend here; the load harness checks those with the full stack). Healthy
 traffic fires nothing. That an injected fault fires alerts that reach PagerDuty and Slack is
 proven by the load harness (error_burst); test_send_test_alert.py checks what those messages carry.
+
+On the same stack: a slow, sampled request's trace ID reaches Prometheus' exemplar storage
+(`--enable-feature=exemplar-storage`, /api/v1/query_exemplars) and the same trace reaches
+Spotlight, so "follow the exemplar to its trace" (SlowAPI runbook) works end to end.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import httpx
@@ -20,7 +25,8 @@ import pytest
 from infra.local import datastores
 from infra.local.services import Ports
 from infra.local.stack import Stack
-from infra.testkit import Prometheus, wait_until
+from infra.testkit import Faults, Prometheus, wait_until
+from infra.testkit.spotlight import SpotlightCollector
 from monitoring.dashboards.queries import check_panels, format_report
 from monitoring.profiles import FAST
 
@@ -85,7 +91,8 @@ def stack(tmp_path_factory):
         env = live.up()
         traffic = Traffic(env["BACKEND_URL"])
         traffic.start()
-        yield env
+        # the proxy secret lets the exemplar test decide its request's sampling, as the web app does
+        yield {**env, "TRUSTED_PROXY_SECRET": live.backend_env["TRUSTED_PROXY_SECRET"]}
     finally:
         if traffic:
             traffic.stop_event.set()
@@ -115,3 +122,40 @@ def test_dashboards_fill_under_light_traffic(stack):
     # (this test runs no frontend; the stack scrapes its port all the same, as `make up --no-frontend` does).
     active = {(a["labels"]["alertname"], a["labels"].get("job", "")) for a in Prometheus(prom).alerts()}
     assert active <= {("TargetMissing", "nextjs"), ("ServiceDown", "nextjs")}, active
+
+
+SLOW_ROUTE = "/api/billing/plan"  # the light traffic never calls it: its slow bucket stays ours
+SLOW_MS = 600
+
+
+def test_a_slow_sampled_request_links_its_exemplar_to_its_trace_in_spotlight(stack):
+    trace_id, span_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    spotlight = SpotlightCollector(stack["SPOTLIGHT_URL"])
+    spotlight.start()
+    try:
+        with Faults(stack["BACKEND_URL"]).injected(latency_ms=SLOW_MS, latency_routes=[SLOW_ROUTE]):
+            # sampled upstream (sentry-trace ...-1) through the trusted proxy hop, as from the web app
+            response = httpx.get(stack["BACKEND_URL"] + SLOW_ROUTE, timeout=10, headers={
+                "sentry-trace": f"{trace_id}-{span_id}-1", "X-Northstar-Proxy-Secret": stack["TRUSTED_PROXY_SECRET"]})
+        assert response.status_code == 401 and response.elapsed.total_seconds() >= SLOW_MS / 1000
+
+        def stored_exemplars() -> list[dict]:
+            now = time.time()
+            groups = httpx.get(stack["PROMETHEUS_URL"] + "/api/v1/query_exemplars", timeout=5, params={
+                "query": f'http_request_duration_seconds_bucket{{job="backend",route="{SLOW_ROUTE}"}}',
+                "start": now - 600, "end": now}).json()["data"]
+            return [{**e, "le": g["seriesLabels"]["le"]} for g in groups for e in g["exemplars"]
+                    if e["labels"].get("trace_id") == trace_id]
+
+        (exemplar, *_) = wait_until(stored_exemplars, 60, interval=1, what=f"exemplar trace_id={trace_id} in Prometheus")
+        assert exemplar["value"] >= SLOW_MS / 1000 and float(exemplar["le"]) >= SLOW_MS / 1000, exemplar
+
+        def transactions() -> list[dict]:
+            return [payload for env in spotlight.snapshot() for header, payload in env.items
+                    if header.get("type") == "transaction" and isinstance(payload, dict)
+                    and ((payload.get("contexts") or {}).get("trace") or {}).get("trace_id") == trace_id]
+
+        (transaction, *_) = wait_until(transactions, 30, interval=0.5, what=f"transaction of trace {trace_id} in Spotlight")
+        assert SLOW_ROUTE in transaction.get("transaction", ""), transaction.get("transaction")
+    finally:
+        spotlight.stop()

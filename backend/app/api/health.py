@@ -1,10 +1,18 @@
-"""/health (dependencies) and /ready (this process accepts traffic).
+"""/ready (send this instance traffic?) and /health (how is it, and what it depends on).
 
-/health checks PostgreSQL and Redis concurrently, each with a short timeout, and names a failing
-dependency as "error" or "timeout" -- never with exception text (the seed leaked it).
-/ready is false until start-up has finished and false again as soon as shutdown begins
-(SIGTERM/SIGINT, see app/core/readiness.py), so a load balancer stops sending traffic while
-in-flight requests drain.
+The probe semantics (docs/contracts.md "Probe semantics"):
+- /ready fails only for what makes this instance unable to serve: its own start-up and drain
+  (app/core/readiness.py: false until start-up has finished and again from SIGTERM/SIGINT on, so a
+  load balancer stops sending traffic while in-flight requests drain) and PostgreSQL, which every
+  API route needs. Redis is not checked: the API degrades around it (cache misses go to
+  PostgreSQL, sessions and rate limits fall back), so a Redis outage must not pull every
+  instance out of rotation at once. Load balancers and Kubernetes readiness probes use /ready.
+- /health reports each dependency: Redis failing is `"status": "degraded"` with HTTP 200 and
+  its name in `degraded`; 503 (`"unhealthy"`) only when the instance cannot serve (PostgreSQL
+  unreachable, or starting/draining).
+
+Checks run concurrently, each with a short timeout, and name a failing dependency as "error" or
+"timeout" -- never with exception text (the seed leaked it).
 """
 
 from __future__ import annotations
@@ -17,12 +25,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.core.readiness import is_ready
+from app.core.readiness import lifecycle_state
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT_SECONDS = 1.0
+# Dependencies the API keeps serving without (degraded, slower): never a reason to be unready.
+DEGRADABLE = ("redis",)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def _check(name: str, probe: Callable[[], Awaitable[object]], timeout: float) -> str:
@@ -37,32 +48,45 @@ async def _check(name: str, probe: Callable[[], Awaitable[object]], timeout: flo
         return "error"
 
 
+def _database_probe(request: Request) -> Callable[[], Awaitable[None]]:
+    engine = request.app.state.engine
+
+    async def database() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    return database
+
+
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
-
-    async def database() -> None:
-        async with state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
 
     async def redis() -> None:
         await state.redis.ping()
 
     db_status, redis_status = await asyncio.gather(
-        _check("database", database, CHECK_TIMEOUT_SECONDS),
+        _check("database", _database_probe(request), CHECK_TIMEOUT_SECONDS),
         _check("redis", redis, CHECK_TIMEOUT_SECONDS),
     )
     checks = {"database": db_status, "redis": redis_status}
-    healthy = db_status == "ok" and redis_status == "ok"
-    return JSONResponse(
-        {"status": "healthy" if healthy else "unhealthy", "checks": checks},
-        status_code=200 if healthy else 503,
-        headers={"Cache-Control": "no-store"},
-    )
+    degraded = [name for name in DEGRADABLE if checks[name] != "ok"]
+    lifecycle = lifecycle_state(state)
+    if db_status != "ok" or lifecycle != "serving":
+        body: dict = {"status": "unhealthy", "checks": checks}
+        if lifecycle != "serving":
+            body["instance"] = lifecycle
+        return JSONResponse(body, status_code=503, headers=NO_STORE)
+    if degraded:
+        return JSONResponse({"status": "degraded", "degraded": degraded, "checks": checks}, headers=NO_STORE)
+    return JSONResponse({"status": "healthy", "checks": checks}, headers=NO_STORE)
 
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
-    ready = is_ready(request.app.state)
-    return JSONResponse({"ready": ready}, status_code=200 if ready else 503,
-                        headers={"Cache-Control": "no-store"})
+    lifecycle = lifecycle_state(request.app.state)
+    if lifecycle != "serving":
+        return JSONResponse({"ready": False, "reason": lifecycle}, status_code=503, headers=NO_STORE)
+    if await _check("database", _database_probe(request), CHECK_TIMEOUT_SECONDS) != "ok":
+        return JSONResponse({"ready": False, "reason": "database"}, status_code=503, headers=NO_STORE)
+    return JSONResponse({"ready": True}, headers=NO_STORE)

@@ -55,8 +55,6 @@ class Settings(BaseSettings):
     MAX_BODY_BYTES: int = 65536
 
     # --- observability (app/core/sentry.py, app/analytics/worker.py) ---
-    # Sentry spans/breadcrumbs for every SQL statement and Redis command (costly, see app/core/sentry.py).
-    SENTRY_DB_SPANS: bool = False
     MIXPANEL_TIMEOUT_SECONDS: float = 5
     ANALYTICS_DELIVERY_ENABLED: bool = True
     ANALYTICS_POLL_SECONDS: float = 1.0

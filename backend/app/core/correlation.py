@@ -6,6 +6,11 @@ injection, no unbounded values); otherwise a fresh one is made. The request midd
 response; the rest of the app reads and fills it through the functions below, never through
 string keys of the ASGI scope's state: logs, Sentry tags, outbox event properties and outgoing
 httpx calls read the ID; the auth dependency sets the caller; a rate limit marks its rejection.
+
+This contextvar is also the log lines' correlation: the request ID and trace ID are set once per
+request, and every line logged while it is served (ours through structlog, stdlib ones through the
+same formatter) reads them from here (app/core/logging.py `add_request_correlation`); no
+per-request binding of structlog contextvars, which would copy the context on every line.
 """
 
 from __future__ import annotations
@@ -38,14 +43,18 @@ class RequestContext:
     """The request-scoped values of one request. Mutable and shared by reference, so code running
     in a copied context (threadpool dependencies) sees and fills the same object."""
 
-    __slots__ = ("request_id", "caller", "rate_limited_scope", "route", "sampled_trace_id", "raw_query_string")
+    __slots__ = ("request_id", "trace_id", "caller", "rate_limited_scope", "route", "sampled_trace_id",
+                 "raw_query_string")
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
+        # the request's trace (the caller's, or a new one), set once by the request middleware;
+        # every log line of the request carries it (app/core/logging.py), the sampled one if any
+        self.trace_id: str | None = None
         self.caller: Caller | None = None
         self.rate_limited_scope: str | None = None  # set when a rate limit rejected the request
         self.route: str | None = None  # the matched route template, once known
-        self.sampled_trace_id: str | None = None  # the trace ID when Sentry sampled the request
+        self.sampled_trace_id: str | None = None  # the transaction's trace ID when Sentry sampled the request
         # the query string as received, kept for a sampled request so that Sentry's copy (decoded,
         # not reliably split into pairs) is scrubbed from the original (app/core/sentry.py)
         self.raw_query_string: bytes | None = None
@@ -87,6 +96,11 @@ def end(token: Token[RequestContext | None]) -> None:
 
 def current() -> RequestContext | None:
     return _current.get()
+
+
+def trace_id_of(ctx: RequestContext) -> str | None:
+    """The trace a line of this request belongs to: the sampled transaction's, else the request's."""
+    return ctx.sampled_trace_id or ctx.trace_id
 
 
 def get_request_id() -> str | None:

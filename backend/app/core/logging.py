@@ -5,6 +5,9 @@
 - Everyone else's (uvicorn, gunicorn, SQLAlchemy, our modules using `logging.getLogger`): stdlib
   logging with structlog's ProcessorFormatter, so every line on stdout is the same JSON shape:
   {"timestamp", "level", "logger", "event", ...}.
+- Every line logged while a request is served, on both paths, carries that request's `request_id`
+  and `trace_id` (`add_request_correlation`: read from the request's context, app/core/correlation.py,
+  where the middleware sets them once per request; a line's own values win).
 - `redact` runs last before rendering on both paths: secrets by key name and e-mail addresses by
   pattern never reach a log line. uvicorn's own access log is disabled (the middleware writes one
   access line per request, see app/core/request_middleware.py).
@@ -21,6 +24,8 @@ from typing import Any, BinaryIO
 
 import orjson
 import structlog
+
+from app.core.correlation import current as _current_request
 
 # Keys whose values are secrets whatever they contain (matched as substrings of the lower-cased key).
 SECRET_KEY_PARTS = ("password", "passwd", "secret", "token", "authorization", "cookie", "session",
@@ -89,6 +94,22 @@ def _add_logger_name(logger: Any, _method: str, event_dict: dict[str, Any]) -> d
     return event_dict
 
 
+def add_request_correlation(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: the request ID and trace ID of the request being served, if any.
+
+    The values were set once for the request (app/core/correlation.py); this reads one contextvar
+    per line. structlog.contextvars would do the same with a bind per request and a copy of the
+    whole context per line (merge_contextvars), which is what the benchmark removed."""
+    ctx = _current_request()
+    if ctx is not None:
+        if "request_id" not in event_dict:
+            event_dict["request_id"] = ctx.request_id
+        trace_id = ctx.sampled_trace_id or ctx.trace_id
+        if trace_id is not None and "trace_id" not in event_dict:
+            event_dict["trace_id"] = trace_id
+    return event_dict
+
+
 _timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
 
 class _Sink(io.RawIOBase):
@@ -132,6 +153,7 @@ def stdlib_json_formatter() -> logging.Formatter:
             structlog.stdlib.add_log_level,
             structlog.stdlib.ExtraAdder(),
             _add_logger_name,
+            add_request_correlation,
             _timestamper,
         ],
         processors=[
@@ -156,12 +178,13 @@ def configure_logging(level: str | int = "INFO", stream: BinaryIO | None = None)
     numeric_level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
     _level = numeric_level
 
-    # No structlog.contextvars.merge_contextvars: nothing binds structlog contextvars (the
-    # request ID lives in app/core/correlation.py and is passed explicitly), and merging copies
-    # and walks the whole context on every line.
+    # No structlog.contextvars.merge_contextvars: nothing binds structlog contextvars (the request
+    # and trace IDs live in app/core/correlation.py, added by add_request_correlation), and merging
+    # copies and walks the whole context on every line.
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
+            add_request_correlation,
             _timestamper,
             structlog.processors.format_exc_info,
             redact,

@@ -20,7 +20,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from app.core import metrics_multiprocess_writer
+from app.core import metrics_multiprocess_writer, trace_spans
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -107,6 +107,17 @@ app_info = Gauge("app_info", "Build and environment of the running service", ["v
 
 def set_app_info(version: str, environment: str) -> None:
     app_info.labels(version=version, environment=environment).set(1)
+
+
+# The Sentry sample rates from the settings, so that Prometheus can estimate what Sentry costs
+# at the current traffic (cost:* recording rules, monitoring/rules/catalogue.py).
+sentry_sample_rate = Gauge("sentry_sample_rate", "Share of requests/errors/profiles sent to Sentry (settings)",
+                           ["kind"], multiprocess_mode="livemax")
+
+
+def set_sentry_sample_rates(*, traces: float, errors: float, profiles: float) -> None:
+    for kind, rate in (("traces", traces), ("errors", errors), ("profiles", profiles)):
+        sentry_sample_rate.labels(kind=kind).set(rate)
 
 
 # --- Request recording (hot path) ---------------------------------------------------------------
@@ -218,7 +229,8 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
     Statements are timed with the dialect's do_execute/do_execute_no_params/do_executemany
     events, which run the statement (through the dialect's own method) and return True, as
     DialectEvents documents; not with engine-level listeners, which cost every connection more
-    than the timing itself (docs/benchmarks.md). The pool gauges come from PoolGaugeSampler.
+    than the timing itself (docs/benchmarks.md). Inside a sampled Sentry transaction each
+    statement is also a `db` span (app/core/trace_spans.py). The pool gauges come from PoolGaugeSampler.
     """
     from sqlalchemy import event
 
@@ -227,6 +239,8 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
     log = get_logger("northstar.db")
     sync_engine = getattr(engine, "sync_engine", engine)
     dialect = sync_engine.dialect
+    sampled_parent = trace_spans.sampled_parent
+    record_span = trace_spans.statement_recorder(sync_engine, statement_shape)
 
     db_pool_size.inc(pool_size)
     db_pool_max_overflow.inc(max_overflow)
@@ -239,6 +253,9 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
             db_slow_queries_total.labels(operation).inc()
             log.warning("slow_query", operation=operation, duration_ms=round(duration * 1000, 1),
                         statement=statement_shape(statement))
+        parent = sampled_parent()  # a `db` span in sampled transactions only (app/core/trace_spans.py)
+        if parent is not None:
+            record_span(parent, statement, duration)
 
     # A statement that raises is not observed (as before); the error goes on to SQLAlchemy.
     @event.listens_for(sync_engine, "do_execute")

@@ -1,6 +1,8 @@
-"""Readiness (what /ready answers): true once start-up has finished, false again the moment
-SIGTERM/SIGINT arrives, so a load balancer stops sending traffic while in-flight requests drain.
-The server's own signal handler (uvicorn: stop accepting, drain) still runs after ours."""
+"""Readiness (what /ready answers) of this instance's own life cycle: true once start-up has
+finished, false again the moment SIGTERM/SIGINT arrives, so a load balancer stops sending traffic
+while in-flight requests drain. The server's own signal handler (uvicorn: stop accepting, drain)
+still runs after ours. `lifecycle_state` names which ("starting", "serving", "draining");
+app/api/health.py adds the one dependency the instance cannot serve without (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ def _chain_shutdown_signals(state: State) -> list[tuple[int, Any]]:
 
         def handler(sig: int, frame: Any, prev: Any = prev) -> None:
             state.ready = False
+            state.draining = True
             prev(sig, frame)
 
         signal.signal(signum, handler)
@@ -40,6 +43,7 @@ def ready_until_shutdown(state: State) -> Iterator[None]:
         yield
     finally:
         state.ready = False
+        state.draining = True
         for signum, prev in restored:
             with contextlib.suppress(ValueError):
                 signal.signal(signum, prev)
@@ -47,3 +51,10 @@ def ready_until_shutdown(state: State) -> Iterator[None]:
 
 def is_ready(state: State) -> bool:
     return bool(getattr(state, "ready", False))
+
+
+def lifecycle_state(state: State) -> str:
+    """"serving", or why this instance must not get traffic: "starting" or "draining"."""
+    if is_ready(state):
+        return "serving"
+    return "draining" if getattr(state, "draining", False) else "starting"

@@ -8,19 +8,55 @@ socket timeout per breaker period instead of one per operation.
 
 import logging
 import time
+from typing import Any
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError
 
+from app.core import trace_spans
 from app.core.config import Settings
 from app.core.metrics import record_cache
 
 log = logging.getLogger(__name__)
 
 
+class TracedRedis(Redis):
+    """redis.asyncio's client whose commands are spans inside a sampled transaction
+    (app/core/trace_spans.py). `execute_command` returns the awaitable as the base class's does:
+    outside a sampled transaction a command costs one check more, not another coroutine."""
+
+    key_prefix = ""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        parent = trace_spans.sampled_parent()
+        command = Redis.execute_command(self, *args, **options)
+        if parent is None:
+            return command
+        return trace_spans.traced_command(parent, command, args, self.key_prefix,
+                                          trace_spans.redis_span_data(self.connection_pool.connection_kwargs))
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        return TracedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+
+class TracedPipeline(Pipeline):
+    """A pipeline whose execute() is one span inside a sampled transaction."""
+
+    def execute(self, raise_on_error: bool = True) -> Any:  # type: ignore[override]
+        parent = trace_spans.sampled_parent()
+        if parent is None:
+            return Pipeline.execute(self, raise_on_error)
+        names = [str(args[0]).upper() for args, _ in self.command_stack]
+        return trace_spans.traced_pipeline(parent, Pipeline.execute(self, raise_on_error), names,
+                                           self.is_transaction,
+                                           trace_spans.redis_span_data(self.connection_pool.connection_kwargs))
+
+
 def create_redis(settings: Settings, connection_class: type[Connection] = Connection) -> Redis:
-    """`connection_class`: redis-py's own, or one that wraps it (the redis_down fault's)."""
+    """`connection_class`: redis-py's own, or one that wraps it (the redis_down fault's).
+    The client is a TracedRedis: its commands are spans of sampled transactions."""
     pool = ConnectionPool.from_url(
         settings.REDIS_URL,
         max_connections=settings.REDIS_MAX_CONNECTIONS,
@@ -29,7 +65,9 @@ def create_redis(settings: Settings, connection_class: type[Connection] = Connec
         health_check_interval=30,
         connection_class=connection_class,
     )
-    return Redis(connection_pool=pool)
+    client = TracedRedis(connection_pool=pool)
+    client.key_prefix = settings.REDIS_KEY_PREFIX
+    return client
 
 
 class RedisBreaker:

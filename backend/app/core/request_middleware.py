@@ -39,15 +39,15 @@ class ObservabilityMiddleware:
     async def _named_transaction(self, scope: Scope, receive: Receive, send: Send) -> None:
         # SentryAsgiMiddleware hands us a copy of the scope: report back through the request context.
         ctx = correlation.current()
+        transaction = sentry_sdk.get_current_scope().transaction
+        if ctx is not None and transaction is not None and transaction.sampled:
+            ctx.sampled_trace_id = transaction.trace_id  # known from here on: the log lines carry it
         try:
             await self.app(scope, receive, send)
         finally:
             route = metrics.route_template(scope)
-            transaction = sentry_sdk.get_current_scope().transaction
             if ctx is not None:
                 ctx.route = route
-                if transaction is not None and transaction.sampled:
-                    ctx.sampled_trace_id = transaction.trace_id
             if transaction is not None:
                 transaction.name = route
                 transaction.source = "route"
@@ -83,7 +83,7 @@ class ObservabilityMiddleware:
         # (the browser's, when it sent sentry-trace) rather than one shared by the whole worker.
         sentry_scopes = sentry_sdk.isolation_scope()
         sentry_scopes.__enter__()
-        trace_id = _begin_request_trace(scope["headers"]) or trace_id
+        trace_id = ctx.trace_id = _begin_request_trace(scope["headers"]) or trace_id
         try:
             if traced and sentry_sdk.get_client().is_active():
                 await self.traced_app(scope, receive, send_with_request_id)

@@ -1,9 +1,10 @@
 """Sentry for the backend: errors always, traces sampled, nothing personal ever leaves the process.
 
-- Integrations are listed explicitly (Httpx, plus Sqlalchemy and Redis when SENTRY_DB_SPANS=true,
-  plus the few defaults we want)
-  with `default_integrations=False` and `auto_enabling_integrations=False`: the auto-enabled
-  asyncpg/stdlib integrations cost on every DB request even unsampled. The Starlette/FastApi
+- Integrations are listed explicitly (Httpx plus the few defaults we want) with
+  `default_integrations=False` and `auto_enabling_integrations=False`: the auto-enabled
+  asyncpg/stdlib integrations cost on every DB request even unsampled, and so do the Sqlalchemy
+  and Redis integrations (a breadcrumb and a span per statement/command, traced or not). DB and
+  Redis spans come from app/core/trace_spans.py instead, made only inside sampled transactions. The Starlette/FastApi
   integrations are NOT enabled: they wrap *every* request and cost more than the whole rest of
   our instrumentation. The request middleware instead runs only the sampled requests through
   sentry-sdk's own SentryAsgiMiddleware (what those integrations install) and captures unhandled
@@ -46,8 +47,6 @@ from sentry_sdk.integrations.dedupe import DedupeIntegration
 from sentry_sdk.integrations.excepthook import ExcepthookIntegration
 from sentry_sdk.integrations.httpx import HttpxIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
-from sentry_sdk.integrations.redis import RedisIntegration
-from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
 from sentry_sdk.spotlight import SpotlightClient
 from sentry_sdk.transport import Transport
@@ -301,9 +300,6 @@ def _clean_trace_headers(headers: list[tuple[bytes, bytes]], trusted: bool) -> l
 
 
 def build_options(settings: Settings, transport: Transport | None = None) -> dict[str, Any]:
-    # Sqlalchemy/Redis integrations add a breadcrumb and a span per statement/command even when no
-    # transaction is sampled (costly, docs/benchmarks.md). Opt in with SENTRY_DB_SPANS.
-    db_integrations = [SqlalchemyIntegration(), RedisIntegration()] if settings.SENTRY_DB_SPANS else []
     options: dict[str, Any] = dict(
         dsn=settings.SENTRY_DSN or None,
         environment=settings.ENVIRONMENT,
@@ -319,7 +315,6 @@ def build_options(settings: Settings, transport: Transport | None = None) -> dic
         default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[
-            *db_integrations,
             HttpxIntegration(),
             # Warnings from stdlib loggers become breadcrumbs; errors are captured explicitly.
             LoggingIntegration(level=logging.WARNING, event_level=None),

@@ -52,7 +52,7 @@ def _state_field(name: str, spec: dict[str, Any]) -> tuple[str, Any, Any]:
 
 
 def _affects_requests(self: Any) -> bool:
-    return self.error_ratio > 0 or self.latency_ms > 0
+    return self.error_ratio > 0 or self.latency_ms > 0 or self.n_plus_one > 0
 
 
 def _to_json(self: Any) -> dict[str, Any]:

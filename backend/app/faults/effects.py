@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import text
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,7 +25,7 @@ class InjectedFault(RuntimeError):
 
 
 class FaultMiddleware:
-    """error_ratio and latency_ms on chosen /api routes (route templates; empty list = all /api)."""
+    """error_ratio, latency_ms and n_plus_one on chosen /api routes (route templates; empty list = all /api)."""
 
     def __init__(self, app: ASGIApp, router: Any) -> None:
         self.app = app
@@ -63,12 +64,28 @@ class FaultMiddleware:
             template = getattr(route, "path", None)
             if faults.latency_ms > 0 and (not faults.latency_routes or template in faults.latency_routes):
                 await asyncio.sleep(faults.latency_ms / 1000)
+            if faults.n_plus_one > 0 and (not faults.n_plus_one_routes or template in faults.n_plus_one_routes):
+                await n_plus_one(scope["app"].state.sessionmaker, faults.n_plus_one)
             if faults.error_ratio > 0 and (not faults.error_routes or template in faults.error_routes):
                 if random.random() < faults.error_ratio:
                     if route is not None:
                         scope["route"] = route  # so the metrics carry the route template
                     raise InjectedFault(f"injected error on {template}")
         await self.app(scope, receive, send)
+
+
+async def n_plus_one(sessionmaker: Any, n: int) -> int:
+    """n_plus_one: the classic N+1 query pattern, for real: one query for up to `n` project IDs,
+    then one query per project for its task count (what a loop over a lazy relationship does).
+    Nothing is returned to the client; the statements are what the fault is for (DB spans of a
+    sampled trace, db_query_duration_seconds, latency). Returns the number of statements run."""
+    async with sessionmaker() as session:
+        ids = (await session.execute(text("SELECT id FROM projects ORDER BY created_at DESC LIMIT :n"),
+                                     {"n": n})).scalars().all()
+        for project_id in ids:
+            await session.execute(text("SELECT count(*) FROM tasks WHERE project_id = :project_id"),
+                                  {"project_id": project_id})
+    return 1 + len(ids)
 
 
 class FaultAwareRedisConnection(Connection):
