@@ -26,8 +26,8 @@ build: install ## build the frontend for `next start`
 	      -o -type f -newer frontend/.next/BUILD_ID -print | head -1)" ]; then \
 	  echo "[build] next build"; (cd frontend && npm run build --silent); fi
 
-up: build ## start the whole stack on 127.0.0.1 (PROFILE=fast for test-speed alert rules)
-	@$(PY) infra/local/stack.py up --profile $${PROFILE:-production}
+up: build ## start the whole stack on 127.0.0.1 (PROFILE=fast for test-speed alert rules; TOPOLOGY=ha: 2 backends+HAProxy, 2 Prometheus, Alertmanager cluster)
+	@$(PY) infra/local/stack.py up --profile $${PROFILE:-production} --topology $(or $(TOPOLOGY),single)
 
 down: ## stop exactly what `make up` started
 	@$(PY) infra/local/stack.py down
@@ -62,12 +62,13 @@ test-frontend: install ## type-check, unit tests, production build + bundle secr
 test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack
 	@e2e/run.sh
 
-test-alerts-short: build ## Locust fault scenarios (steady, error_burst, slow_api) + the harness's self-checks
+test-alerts-short: build ## Locust fault scenarios (steady, slow_api; on the HA topology error_burst with a Prometheus replica and an Alertmanager member killed) + the self-checks
 	@$(PY) -m pytest -q -p no:warnings loadtests/tests
 	@$(PY) -m loadtests.harness --short
+	@$(PY) -m loadtests.harness --short --topology ha
 
-verify-alerts: build ## every fault scenario: exactly the right alerts fire and reach the right receiver
-	@$(PY) -m loadtests.harness
+verify-alerts: build ## every fault scenario: exactly the right alerts fire and reach the right receiver (TOPOLOGY=ha: the HA proofs)
+	@$(PY) -m loadtests.harness --topology $(or $(TOPOLOGY),single)
 
 tune-alerts: install ## sweep fault intensity: the level at which each alert starts to fire
 	@$(PY) -m loadtests.tune

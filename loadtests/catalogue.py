@@ -172,7 +172,78 @@ class StopBackend:
         return "SIGTERM the backend (gunicorn master) by PID, restart after"
 
 
-Fault = NoFault | BackendFaults | MixpanelDown | StopBackend
+# --- the HA topology's faults: lose processes of the stack (infra/local/topology.py) --------------
+
+
+@dataclass(frozen=True)
+class KillProcesses:
+    """SIGKILL named stack processes (a backend instance, a Prometheus replica, an Alertmanager
+    member), optionally with backend knobs on at the same time. `restart`: "at_off" starts them
+    again when the fault ends, then keeps the knobs on for `hold_after_restart_s` more (the
+    restarted process must rejoin while the alerts still fire: a duplicate page or a spurious
+    resolve would show there); "never" leaves them down until the stack stops; a number restarts
+    them that many seconds after the kill, in the background (the fault stays on)."""
+
+    kill: tuple[str, ...]
+    knobs: dict[str, Any] = field(default_factory=dict)
+    restart: str | float = "at_off"
+    hold_after_restart_s: float = 0.0
+    kind: str = "kill_processes"
+    _state: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def values(self, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+        return {k: resolve(v, env) for k, v in self.knobs.items()}
+
+    def on(self, target: FaultTarget) -> str:
+        import threading  # noqa: PLC0415
+        import time  # noqa: PLC0415
+
+        if self.knobs:
+            target.faults.set(**self.values())
+        for name in self.kill:
+            target.stack.kill_process(name)
+        self._state.update(killed_at=time.time(), restarted_at=None, thread=None)
+        if isinstance(self.restart, int | float):
+            def later() -> None:
+                time.sleep(float(self.restart))
+                self._restart(target)
+            self._state["thread"] = threading.Thread(target=later, name="restart-killed", daemon=True)
+            self._state["thread"].start()
+        return self.describe()
+
+    def _restart(self, target: FaultTarget) -> None:
+        import time  # noqa: PLC0415
+
+        for name in self.kill:
+            target.stack.restart_process(name)
+        self._state["restarted_at"] = time.time()
+
+    def off(self, target: FaultTarget) -> None:
+        import time  # noqa: PLC0415
+
+        thread = self._state.get("thread")
+        if thread is not None:
+            thread.join()
+        elif self.restart == "at_off":
+            self._restart(target)
+        restarted = self._state.get("restarted_at")
+        if restarted is not None and self.hold_after_restart_s:
+            time.sleep(max(0.0, restarted + self.hold_after_restart_s - time.time()))
+        if self.knobs:
+            target.faults.clear()
+
+    def describe(self) -> str:
+        knobs = f"PUT /_faults {self.knobs} and " if self.knobs else ""
+        if self.restart == "at_off":
+            when = f"restarted when the fault ends, knobs kept on {self.hold_after_restart_s:g}s more"
+        elif self.restart == "never":
+            when = "not restarted"
+        else:
+            when = f"restarted {float(self.restart):g}s later"
+        return f"{knobs}SIGKILL {', '.join(self.kill)} ({when})"
+
+
+Fault = NoFault | BackendFaults | MixpanelDown | StopBackend | KillProcesses
 
 
 def fault_from(spec: Mapping[str, Any]) -> Fault:
@@ -181,6 +252,9 @@ def fault_from(spec: Mapping[str, Any]) -> Fault:
         raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(DATA['fault_kinds'])})")
     if kind == "backend":
         return BackendFaults(dict(spec.get("set", {})))
+    if kind == "kill_processes":
+        return KillProcesses(tuple(spec["kill"]), dict(spec.get("set", {})), spec.get("restart", "at_off"),
+                             float(spec.get("hold_after_restart_s", 0.0)))
     return {"none": NoFault, "mixpanel_down": MixpanelDown, "stop_backend": StopBackend}[kind]()
 
 
@@ -215,6 +289,7 @@ class Scenario:
     checks: tuple[str, ...] = ()  # extra checks by name (see harness.EXTRA_CHECKS)
     short: bool = False  # part of the short suite run inside `make test`
     harness: bool = True  # False: used by the e2e journeys only
+    topology: str = "single"  # the stack topology it runs on (infra/local/topology.py)
 
     @property
     def expected_names(self) -> set[str]:
@@ -225,7 +300,7 @@ def _number(value: Any, fault: Fault, env: Mapping[str, str]) -> float:
     """A fill parameter: a number, or {"knob": name, "scale": s, "per": "pool_capacity"}."""
     if not isinstance(value, dict):
         return float(value)
-    knobs = fault.values(env) if isinstance(fault, BackendFaults) else {}
+    knobs = fault.values(env) if isinstance(fault, BackendFaults | KillProcesses) else {}
     out = float(knobs[value["knob"]]) * float(value.get("scale", 1))
     if value.get("per") == "pool_capacity":
         out /= pool_capacity(env)
@@ -261,7 +336,8 @@ def scenario_from(name: str, spec: Mapping[str, Any], env: Mapping[str, str] = o
                     steady_rps=float(traffic["steady_rps"]),
                     steady_seconds=float(spec.get("steady_seconds", 0.0)),
                     max_failure_ratio=spec.get("max_failure_ratio"), checks=tuple(spec.get("checks", ())),
-                    short=bool(spec.get("short", False)), harness=bool(spec.get("harness", True)))
+                    short=bool(spec.get("short", False)), harness=bool(spec.get("harness", True)),
+                    topology=str(spec.get("topology", "single")))
 
 
 ALL: tuple[Scenario, ...] = tuple(scenario_from(n, s) for n, s in DATA["scenarios"].items())
@@ -275,10 +351,12 @@ def fault_of(scenario: str) -> Fault:
     return BY_NAME[scenario].fault
 
 
-def select(names: list[str] | None, short: bool) -> list[Scenario]:
-    """Scenarios to run, in catalogue order (steady first: it needs a clean slate)."""
+def select(names: list[str] | None, short: bool, topology: str = "single") -> list[Scenario]:
+    """Scenarios to run, in catalogue order (steady first: it needs a clean slate). Without names:
+    those of `topology` (each scenario names the topology it runs on; default single)."""
     harness_names = {s.name for s in SCENARIOS}
-    wanted = set(names or (SHORT if short else harness_names))
+    of_topology = {s.name for s in SCENARIOS if s.topology == topology}
+    wanted = set(names or ((set(SHORT) if short else harness_names) & of_topology))
     unknown = wanted - harness_names
     if unknown:
         raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(harness_names))}")

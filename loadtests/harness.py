@@ -2,9 +2,10 @@
 resolve, under real load, against the real Prometheus and Alertmanager.
 
     python -m loadtests.harness                 # the full catalogue (`make verify-alerts`)
-    python -m loadtests.harness --short         # steady, error_burst, slow_api (inside `make test`)
+    python -m loadtests.harness --short         # steady, slow_api; with --topology ha: ha_monitoring_loss (both in `make test`)
     python -m loadtests.harness --scenarios steady,redis_outage
     python -m loadtests.harness --rules-dir DIR # judge a modified copy of the rules (self-check)
+    python -m loadtests.harness --topology ha   # the HA proofs on the HA topology (`make verify-alerts TOPOLOGY=ha`)
 
 It brings up the native stack with the fast alert profile (infra/local/stack.py, own data folder
 and free ports, see loadtests/stack_control.py), then for each scenario: waits for a clean slate,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import sys
@@ -29,7 +31,7 @@ import yaml
 
 from infra.local.stack import Stack
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
-from loadtests import catalogue, dashboards, outbox, report
+from loadtests import catalogue, dashboards, ha_checks, outbox, report
 from loadtests.catalogue import Expect, Scenario
 from loadtests.locust_process import LocustProcess
 from loadtests.rules import RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
@@ -68,6 +70,10 @@ class Context:
     fault_panel_checks: dict[str, dashboards.FillResult] = field(default_factory=dict)
     steady_rps: float | None = None  # backend requests/s measured in steady (the margin model's traffic)
     ignored: list[dict[str, str]] = field(default_factory=list)  # label sets left out of judgement
+    topology: str = "single"  # infra/local/topology.py
+    locust_workers: int = 0  # >0: Locust master + that many workers (--locust-workers)
+    delivery_counts: list[ha_checks.DeliveryCounts] = field(default_factory=list)  # the HA proofs' counts
+    ha_notes: list[str] = field(default_factory=list)  # measured failover times
 
     def ignore(self, *label_sets: dict[str, str], why: str) -> None:
         """Leave these series out of judgement, and silence them in Alertmanager so none is delivered."""
@@ -150,12 +156,14 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
     budget = int(60 + fire_deadline_s + DELIVERY_WAIT_S + RESOLVE_BUDGET_S + (steady_seconds or sc.steady_seconds))
     locust = LocustProcess(ctx.env["BACKEND_URL"], sc.users, sc.user_classes, budget,
                            ctx.report_dir / "locust" / sc.name,
-                           ctx.env.get("FRONTEND_URL", "") if ctx.with_frontend else "", ctx.accounts_file)
+                           ctx.env.get("FRONTEND_URL", "") if ctx.with_frontend else "", ctx.accounts_file,
+                           workers=ctx.locust_workers)
     rec = AlertRecorder()
     started = time.time()
     locust.start()
     extra_failures: list[str] = []
     t_clear: float | None = None
+    rotation: list[tuple[float, set[str] | None]] = []  # (time, the balancer's instances in rotation)
     try:
         # warm-up: Prometheus must see the traffic before the fault (ratios need a denominator)
         def traffic() -> bool:
@@ -178,6 +186,8 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
             deadline, all_fired = t_fault + fire_deadline_s, False
             while time.time() < deadline:
                 tick(ctx, rec)
+                if ctx.topology == "ha":
+                    rotation.append((time.time(), sample_rotation(ctx)))
                 ds = deliveries(ctx, since_seq)
                 if all(expectation_met(e, rec.tracks.get(e.alert), ds, t_fault) for e in sc.expect):
                     break
@@ -200,6 +210,12 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
                 time.sleep(POLL_S)
         if "outbox_exactly_once" in sc.checks:
             extra_failures += check_outbox(ctx)
+        if "instances_stay_in_rotation" in sc.checks:
+            extra_failures += check_rotation(ctx, sc, [r for _, r in rotation])
+        if ctx.topology == "ha" and isinstance(sc.fault, catalogue.KillProcesses):
+            note_failover(ctx, sc, rotation, t_fault)
+        if "one_page_per_incident" in sc.checks:
+            extra_failures += check_one_page(ctx, sc, rec, since_seq, t_clear or time.time())
     finally:
         if sc.fault.kind != "none" and t_clear is None:
             try:
@@ -265,6 +281,101 @@ def check_outbox(ctx: Context) -> list[str]:
     if result.events == 0:
         return ["no business events were written during the run (the outbox check proves nothing)"]
     return result.failures()
+
+
+# --- the HA topology (infra/local/topology.py): its readiness and its delivery proofs ----------------
+
+
+def check_one_page(ctx: Context, sc: Scenario, rec: AlertRecorder, since_seq: int, t_clear: float) -> list[str]:
+    """Each expected alert notified at most once per receiver (PagerDuty: per group) and never
+    resolved while the fault was on (loadtests/ha_checks.py). Resolves are awaited after the
+    fault; only firings before it ended count."""
+    carried = {n for n, tr in rec.tracks.items() if tr.carried}
+    counts = ha_checks.count(sc, ctx.capture.captured(since=since_seq), ctx.rules.names(), t_clear, carried)
+    ctx.delivery_counts.append(counts)
+    for line in counts.lines():
+        log(f"  deliveries {line}")
+    return counts.failures
+
+
+def sample_rotation(ctx: Context) -> set[str] | None:
+    try:
+        return ctx.stack.ha.in_rotation()
+    except Exception:  # noqa: BLE001 - a failed poll is no sample
+        return None
+
+
+def note_failover(ctx: Context, sc: Scenario, samples: list[tuple[float, set[str] | None]], t_fault: float) -> None:
+    """How long after the kill the balancer had taken each killed instance out of rotation."""
+    for name in (n for n in sc.fault.kill if n.startswith("backend-")):
+        out = next((t for t, r in samples if r is not None and name not in r), None)
+        line = (f"{sc.name}: {name} out of HAProxy's rotation {out - t_fault:.1f}s after the SIGKILL"
+                if out is not None else f"{sc.name}: {name} never left the rotation while sampled")
+        ctx.ha_notes.append(line)
+        log(f"  {line}")
+
+
+def check_rotation(ctx: Context, sc: Scenario, samples: list[set[str] | None]) -> list[str]:
+    """Every sample of the fault window had every instance in rotation (a dependency the API
+    degrades around must not make the balancer pull instances)."""
+    taken = [s for s in samples if s is not None]
+    pulled = [sorted({"backend-a", "backend-b"} - s) for s in taken if s != {"backend-a", "backend-b"}]
+    log(f"  rotation: {len(taken)} samples during the fault, {len(pulled)} with an instance out {pulled[:3]}")
+    if not taken:
+        return [f"{sc.name}: the balancer's rotation was never sampled"]
+    return [f"{sc.name}: the balancer pulled {pulled[0]} during the fault ({len(pulled)}/{len(taken)} samples)"] if pulled else []
+
+
+def wait_ha(ctx: Context) -> None:
+    """Both replicas scrape both instances, both members see each other, both instances in rotation."""
+    for url in ctx.env["PROMETHEUS_URLS"].split(","):
+        prom = Prometheus(url)
+        wait_until(lambda p=prom: len(p.query('up{job="backend"} == 1')) == 2, 90, POLL_S,
+                   what=f"{url} to scrape both backend instances")
+    for url in ctx.env["ALERTMANAGER_URLS"].split(","):
+        am = Alertmanager(url)
+        wait_until(lambda a=am: len((a.status().get("cluster") or {}).get("peers") or []) == 2, 90, POLL_S,
+                   what=f"{url} to see both cluster members")
+    wait_until(lambda: ctx.stack.ha.in_rotation() == {"backend-a", "backend-b"}, 90, POLL_S,
+               what="the balancer to have both instances in rotation")
+    make_b_the_sender(ctx)
+
+
+def cluster_sender(ctx: Context) -> str:
+    """The member at cluster position 0, the one that notifies first ("a" | "b"): Alertmanager
+    orders members by their peer names, ULIDs created at start, so the older member sends."""
+    names = {}
+    for member, url in zip("ab", ctx.env["ALERTMANAGER_URLS"].split(","), strict=True):
+        names[member] = Alertmanager(url).status()["cluster"]["name"]
+    return min(names, key=names.get)
+
+
+def make_b_the_sender(ctx: Context) -> None:
+    """ha_monitoring_loss kills member b with replica b (the replica that scrapes it): b must be
+    the sender then, so the proof covers the failover of notifications. A restart of member a
+    gives it a newer name and hands position 0 to b."""
+    if cluster_sender(ctx) != "b":
+        ctx.stack.stop_process("alertmanager-a")
+        ctx.stack.restart_process("alertmanager-a")
+        am = Alertmanager(ctx.env["ALERTMANAGER_URL"])
+        wait_until(lambda: len((am.status().get("cluster") or {}).get("peers") or []) == 2, 90, POLL_S,
+                   what="alertmanager-a to rejoin the cluster")
+    sender = cluster_sender(ctx)
+    log(f"Alertmanager cluster: member {sender} sends (position 0), the other waits "
+        f"{ctx.stack.ha.peer_timeout()} per position")
+
+
+def write_ha_proofs(ctx: Context) -> str | None:
+    """The delivery counts of the HA scenarios, beside the report (its header links it)."""
+    if not ctx.delivery_counts and not ctx.ha_notes:
+        return None
+    lines = ["# HA delivery proofs", "", "Counted at the capture server from the scenario's start to the "
+             "fault's end (loadtests/ha_checks.py).", "", *ha_checks.TABLE_HEADER]
+    for c in ctx.delivery_counts:
+        lines += c.lines()
+    lines += ["", *[f"- {n}" for n in ctx.ha_notes]]
+    (ctx.report_dir / "ha-proofs.md").write_text("\n".join(lines) + "\n")
+    return "ha-proofs.md"
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -407,9 +518,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not start the frontend (its scrape-failure alerts are then left out)")
     parser.add_argument("--report-dir", type=Path)
     parser.add_argument("--no-dashboards", action="store_true", help="do not draw each scenario's dashboards (--short never does: make test's time)")
+    parser.add_argument("--topology", choices=["single", "ha"], default=os.environ.get("TOPOLOGY") or "single",
+                        help="the stack topology (infra/local/topology.py); without --scenarios: its scenarios")
+    parser.add_argument("--locust-workers", type=int, default=int(os.environ.get("LOCUST_WORKERS") or 0),
+                        help="drive the load with a Locust master and N workers (default: one process)")
     args = parser.parse_args(argv)
 
-    scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short)
+    scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short, args.topology)
     with_frontend = not args.no_frontend
     if with_frontend and not frontend_built():
         log("frontend/.next is missing (run `make build`): running without the frontend")
@@ -422,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     t_run = time.time()
-    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True))
+    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True), topology=args.topology)
     records: list[report.ScenarioRecord] = []
     failures: list[str] = []
     dash_lines: list[str] = []
@@ -432,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.rules_dir:
             override_rules(prom, args.rules_dir)
         ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
-                      Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, with_frontend)
+                      Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, with_frontend,
+                      topology=args.topology, locust_workers=args.locust_workers)
         if not with_frontend:
             ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="the harness runs without the frontend")
         unknown = sorted({e.alert for s in scenarios for e in s.expect} - set(ctx.rules.names()))
@@ -440,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"the catalogue names alerts Prometheus has not loaded: {', '.join(unknown)}")
         ctx.faults.clear()  # a clean fault state (also proves the admin route is there)
         wait_targets(ctx)
+        if ctx.topology == "ha":
+            wait_ha(ctx)
         ctx.accounts_file = create_accounts(ctx)
         panels = dashboards.all_panels()
         by_fault: dict[str, list[dashboards.Panel]] = {}
@@ -484,7 +602,10 @@ def main(argv: list[str] | None = None) -> int:
     header = {"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_run)),
               "total time": f"{elapsed:.0f}s", "scenarios": ", ".join(s.name for s in scenarios),
               "profile": f"{stack.profile.name} ({stack.profile.scrape_interval} scrape/{stack.profile.evaluation_interval} evaluation)", "frontend": "yes" if with_frontend else "no",
-              "rules": str(args.rules_dir) if args.rules_dir else "monitoring/ (as generated)"}
+              "rules": str(args.rules_dir) if args.rules_dir else "monitoring/ (as generated)",
+              "topology": args.topology}
+    if "ctx" in locals() and (proofs := write_ha_proofs(ctx)):
+        header["HA delivery proofs"] = proofs
     path = report.write(report_dir, records, header, dash_lines, failures)
     log(f"report: {path}")
     log(f"total {elapsed:.0f}s: {'PASS' if not failures else 'FAIL'}")

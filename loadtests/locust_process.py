@@ -26,12 +26,16 @@ class LocustStats:
 
 class LocustProcess:
     def __init__(self, host: str, users: int, user_classes: tuple[str, ...], max_run_time_s: int,
-                 csv_prefix: Path, frontend_url: str = "", accounts_file: Path | None = None) -> None:
+                 csv_prefix: Path, frontend_url: str = "", accounts_file: Path | None = None,
+                 workers: int = 0) -> None:
+        """workers > 0: distributed Locust, a master and that many worker processes (`--processes`,
+        Locust's fork of --master/--worker; the CSV statistics are the master's, over all workers)."""
         if not host.startswith(("http://127.0.0.1", "http://localhost")):
             raise ValueError(f"load goes to loopback only, not {host}")
         self.host, self.users, self.classes = host, users, user_classes
         self.max_run_time_s, self.csv_prefix, self.frontend_url = max_run_time_s, csv_prefix, frontend_url
         self.accounts_file = accounts_file
+        self.workers = workers
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -41,7 +45,8 @@ class LocustProcess:
                # would spend the latency SLO in a young Prometheus); a ramp is also what real traffic does
                "-u", str(self.users), "-r", str(SPAWN_RATE), "--run-time", f"{self.max_run_time_s}s",
                "--stop-timeout", "3", "--csv", str(self.csv_prefix), "--only-summary",
-               "--loglevel", "WARNING", "--exit-code-on-error", "0", *self.classes]
+               "--loglevel", "WARNING", "--exit-code-on-error", "0",
+               *(["--processes", str(self.workers)] if self.workers else []), *self.classes]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LOADTEST_FRONTEND_URL": self.frontend_url,
                "LOADTEST_ACCOUNTS_FILE": str(self.accounts_file or "")}
         log = open(self.csv_prefix.with_suffix(".log"), "wb")  # noqa: SIM115 - handed to the child

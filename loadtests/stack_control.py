@@ -24,6 +24,7 @@ from pathlib import Path
 from infra.local.services import Ports
 from infra.local.stack import Stack, down
 from infra.product import PRODUCT
+from infra.local.topology import INSTANCES
 from monitoring.profiles import FAST
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,14 +48,21 @@ def frontend_built() -> bool:
     return (ROOT / "frontend" / ".next" / "BUILD_ID").exists()
 
 
-def harness_stack(with_frontend: bool, log=print) -> Stack:
-    """The fast-profile stack on free ports; a previous run's leftovers in its data folder are stopped."""
+def harness_stack(with_frontend: bool, log=print, topology: str = "single") -> Stack:
+    """The fast-profile stack on free ports; a previous run's leftovers in its data folder are stopped.
+    topology "ha": two backends behind HAProxy, two Prometheus, an Alertmanager cluster."""
     data = data_dir()
     down(data)
-    for sub in ("prometheus", "alertmanager"):
+    for sub in ("prometheus", "alertmanager", *ha_storage()):
         shutil.rmtree(data / sub, ignore_errors=True)
     (data / "stack.env").unlink(missing_ok=True)
     return Stack(Ports.free(), FAST, data, with_frontend=with_frontend,
                  database_url=os.environ.get("LOADTEST_DATABASE_URL", DATABASE_URL),
                  redis_url=os.environ.get("LOADTEST_REDIS_URL", REDIS_URL),
-                 backend_env={k: os.environ.get(k, v) for k, v in BACKEND_ENV.items()}, log=log)
+                 backend_env={k: os.environ.get(k, v) for k, v in BACKEND_ENV.items()}, log=log,
+                 topology=topology)
+
+
+def ha_storage() -> list[str]:
+    """The HA topology's Prometheus and Alertmanager data folders (infra/local/topology.py)."""
+    return [f"{kind}-{name}" for kind in ("prometheus", "alertmanager") for name in INSTANCES]

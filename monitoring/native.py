@@ -43,14 +43,17 @@ def rule_file(profile: str | Profile) -> Path:
     return MONITORING / "prometheus" / "rules" / profiles.get(profile).name / RULE_FILE
 
 
-def write_prometheus_config(dest: Path, profile: str | Profile = "production", *, targets: dict[str, str] | None = None,
-                            alertmanager: str = prometheus_config.NATIVE_ALERTMANAGER,
-                            environment: str = "local") -> Path:
-    """targets: job -> host:port (default: the contract ports of every native job)."""
+def write_prometheus_config(dest: Path, profile: str | Profile = "production", *,
+                            targets: dict[str, str | list[str]] | None = None,
+                            alertmanager: str | list[str] = prometheus_config.NATIVE_ALERTMANAGER,
+                            environment: str = "local", replica: str | None = None) -> Path:
+    """targets: job -> host:port(s) (default: the contract ports of every native job);
+    alertmanager: one address or every member of a cluster; replica: see prometheus_config.build."""
     p = profiles.get(profile)
     config = prometheus_config.build(
         p, targets=targets if targets is not None else prometheus_config.NATIVE_TARGETS,
-        alertmanagers=[alertmanager], rule_files=[str(rule_file(p))], environment=environment)
+        alertmanagers=[alertmanager] if isinstance(alertmanager, str) else list(alertmanager),
+        rule_files=[str(rule_file(p))], environment=environment, replica=replica)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(dump(config, "monitoring/native.py"))

@@ -30,6 +30,7 @@ JOBS = [
     Job("cadvisor", "cadvisor"),
     Job("postgres-exporter", "postgres"),
     Job("redis-exporter", "redis"),
+    Job("haproxy", "balancer"),  # the HA topology's HAProxy (its built-in prometheus-exporter)
 ]
 JOBS_BY_NAME = {j.name: j for j in JOBS}
 
@@ -64,31 +65,43 @@ DOCKER_ALERTMANAGER = "alertmanager:9093"
 def build(
     profile: Profile,
     *,
-    targets: dict[str, str],
+    targets: dict[str, str | list[str]],
     alertmanagers: list[str],
     rule_files: list[str] | None = None,
     environment: str = "local",
+    replica: str | None = None,
 ) -> dict:
-    """targets: job name (see JOBS) -> host:port. rule_files default to the profile's committed rules."""
+    """targets: job name (see JOBS) -> host:port (or several: one per instance, the HA topology's
+    backends). rule_files default to the profile's committed rules.
+
+    replica: one of a pair of identical Prometheus servers (the HA topology). It becomes the
+    external label `replica`, which is dropped from the alerts sent to Alertmanager: both replicas
+    then send the very same label set, and the Alertmanager cluster deduplicates them into one
+    notification."""
     scrape_configs = []
     for job_name, address in targets.items():
         job = JOBS_BY_NAME[job_name]
         scrape = {"job_name": job.name}
         if job.metrics_path != "/metrics":
             scrape["metrics_path"] = job.metrics_path
-        scrape["static_configs"] = [{"targets": [address], "labels": {"service": job.service}}]
+        addresses = [address] if isinstance(address, str) else list(address)
+        scrape["static_configs"] = [{"targets": addresses, "labels": {"service": job.service}}]
         scrape_configs.append(scrape)
+    external_labels = {"cluster": PRODUCT.slug, "environment": environment, "alert_profile": profile.name}
+    alerting: dict = {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]}
+    if replica is not None:
+        external_labels["replica"] = replica
+        alerting = {"alert_relabel_configs": [{"action": "labeldrop", "regex": "replica"}], **alerting}
     return {
         "global": {
             "scrape_interval": profile.scrape_interval,
             "scrape_timeout": profile.scrape_timeout,
             "evaluation_interval": profile.evaluation_interval,
             # Added to every alert sent to Alertmanager and to remote-write/federation.
-            "external_labels": {"cluster": PRODUCT.slug, "environment": environment,
-                                "alert_profile": profile.name},
+            "external_labels": external_labels,
         },
         "rule_files": rule_files if rule_files is not None else [f"rules/{profile.name}/{RULE_FILE}"],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]},
+        "alerting": alerting,
         "scrape_configs": scrape_configs,
     }
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
               prometheus-redis-exporter chromium redis-server
-              postgresql postgresql-client wrk docker-compose nodejs npm lnav)
+              postgresql postgresql-client wrk docker-compose nodejs npm lnav haproxy)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   # nodejs/npm may come from elsewhere (nvm, NodeSource): a working command is enough

@@ -150,6 +150,20 @@ class Process:
         if self.pidfile is not None:
             self.pidfile.unlink(missing_ok=True)
 
+    def kill(self) -> None:
+        """SIGKILL its process group at once (a crash: no graceful stop); reap it; remove its pid file."""
+        if self.alive() and (not self.started or start_time(self.pid) == self.started):
+            try:
+                os.killpg(self.pid, signal.SIGKILL) if _pgid(self.pid) == self.pid else os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.popen.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.pidfile is not None:
+            self.pidfile.unlink(missing_ok=True)
+
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 

@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from infra.local import datastores, monitoring_config  # noqa: E402
+from infra.local.topology import TOPOLOGIES, HaPorts, HaTopology  # noqa: E402
 from infra.local.polling import WaitTimeout, tcp_open, wait_until  # noqa: E402
 from infra.local.processes import Process, pid_alive, read_pidfile, stop_pidfile  # noqa: E402
 from infra.local.services import (FRONTEND_DIR, ROOT, Ports, Service, alertmanager_service,  # noqa: E402
@@ -87,7 +88,8 @@ class Stack:
     def __init__(self, ports: Ports | None = None, profile: str | Profile = "production",
                  data_dir: Path | None = None, *, with_frontend: bool = True, with_monitoring: bool = True,
                  frontend_dir: Path = FRONTEND_DIR, database_url: str | None = None, redis_url: str | None = None,
-                 backend_env: dict[str, str] | None = None, log: Callable[[str], None] = log) -> None:
+                 backend_env: dict[str, str] | None = None, log: Callable[[str], None] = log,
+                 topology: str = "single", ha_ports: HaPorts | None = None) -> None:
         self.ports = ports or Ports.from_env()
         self.profile = profiles.get(profile)
         self.data_dir = Path(data_dir).resolve() if data_dir else default_data_dir()
@@ -103,6 +105,13 @@ class Stack:
         self.processes: dict[str, Process] = {}  # what this Stack started, in start order
         self.backend_env: dict[str, str] = {}
         self.env: dict[str, str] = {}
+        if topology not in TOPOLOGIES:
+            raise StackError(f"unknown topology {topology!r} (known: {', '.join(TOPOLOGIES)})")
+        self.topology = topology
+        # the HA topology's extra ports are always free ones (infra/local/topology.py)
+        self.ha = HaTopology(self.ports, ha_ports or HaPorts.free(), self.data_dir, self.profile) \
+            if topology == "ha" else None
+        self.services: dict[str, Service] = {}  # the definition of each started process (restart)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Stack:
@@ -127,7 +136,7 @@ class Stack:
         p = self.ports
         app = [capture_service(p), spotlight_service(p)]
         monitoring = self.exporters(self.database_url, self.redis_url) if self.with_monitoring else []
-        self.check_ports_free([*app, backend_service(p, {}), *monitoring,
+        self.check_ports_free([*app, *self.backend_services({}), *monitoring,
                                *([frontend_service(p, self.frontend_dir)] if self.with_frontend else [])])
         db_url = self.resolve_postgres()
         redis_url = self.resolve_redis()
@@ -138,12 +147,9 @@ class Stack:
             datastores.migrate({**os.environ, **self.backend_env})
         except subprocess.CalledProcessError as exc:
             raise StackError(f"alembic upgrade head failed:\n{exc.stderr.decode(errors='replace')[-3000:]}") from None
-        services = [*app, backend_service(p, self.backend_env), *monitoring]
+        services = [*app, *self.backend_services(self.backend_env), *monitoring]
         if self.with_monitoring:
-            am_config = monitoring_config.render_alertmanager(self.data_dir, p, self.profile)
-            prom_config = monitoring_config.render_prometheus(self.data_dir, p, self.profile)
-            services += [alertmanager_service(p, am_config, self.data_dir / "alertmanager"),
-                         prometheus_service(p, prom_config, self.data_dir / "prometheus", self.profile.resend_delay)]
+            services += self.monitoring_services()
         if self.with_frontend:
             services.append(frontend_service(p, self.frontend_dir, self.backend_env["TRUSTED_PROXY_SECRET"]))
         started = [(svc, self.start(svc)) for svc in services]
@@ -161,6 +167,26 @@ class Stack:
             proc.stop()
         self.processes.clear()
 
+    # --- the topology: which services run the backend and the monitoring -------------------------
+    def backend_services(self, env: dict[str, str]) -> list[Service]:
+        """single: the backend; ha: every backend instance and the balancer in front of them."""
+        if self.ha is None:
+            return [backend_service(self.ports, env)]
+        return [*self.ha.backends(env), self.ha.balancer()]
+
+    def backend_names(self) -> list[str]:
+        """The processes serving the API (not the balancer)."""
+        return [s.name for s in self.backend_services({}) if s.name.startswith("backend")]
+
+    def monitoring_services(self) -> list[Service]:
+        p = self.ports
+        am_config = monitoring_config.render_alertmanager(self.data_dir, p, self.profile)
+        if self.ha is not None:
+            return self.ha.monitoring(am_config)
+        prom_config = monitoring_config.render_prometheus(self.data_dir, p, self.profile)
+        return [alertmanager_service(p, am_config, self.data_dir / "alertmanager"),
+                prometheus_service(p, prom_config, self.data_dir / "prometheus", self.profile.resend_delay)]
+
     def exporters(self, database_url: str, redis_url: str) -> list[Service]:
         """The machine and the data stores seen from the server side, in every topology."""
         p = self.ports
@@ -169,14 +195,40 @@ class Stack:
 
     # --- the backend alone (the harness's backend_down fault) -------------------------------------
     def stop_backend(self) -> None:
-        proc = self.processes.pop("backend", None)
-        if proc is not None:
-            self.log(f"stopping backend (pid {proc.pid})")
-            proc.stop()
+        """SIGTERM every backend instance at once (ha: the balancer then has none left)."""
+        import threading  # noqa: PLC0415
+
+        stops = [threading.Thread(target=self.stop_process, args=(n,)) for n in self.backend_names()]
+        for t in stops:
+            t.start()
+        for t in stops:
+            t.join()
 
     def start_backend(self) -> None:
-        """Start the backend again with the very command, environment and pid file `up` used."""
-        svc = backend_service(self.ports, self.backend_env)
+        """Start the backend (every instance) again with the very command, environment and pid file `up` used."""
+        started = [(svc, self.start(svc)) for svc in self.backend_services(self.backend_env)
+                   if svc.name in self.backend_names() and svc.name not in self.processes]
+        for svc, proc in started:
+            self.wait_ready(svc, proc)
+
+    # --- one process by name (the HA proofs: lose an instance, a replica, a member) ----------------
+    def stop_process(self, name: str) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is not None:
+            self.log(f"stopping {name} (pid {proc.pid})")
+            proc.stop()
+
+    def kill_process(self, name: str) -> None:
+        """SIGKILL its whole process group at once (a machine lost: no drain, no goodbye)."""
+        proc = self.processes.pop(name, None)
+        if proc is None:
+            raise StackError(f"{name} is not running in this stack")
+        self.log(f"SIGKILL {name} (pid {proc.pid})")
+        proc.kill()
+
+    def restart_process(self, name: str) -> None:
+        """Start a stopped or killed process again with the very definition `up` used."""
+        svc = self.services[name]
         self.wait_ready(svc, self.start(svc))
 
     # --- processes ----------------------------------------------------------------------------------
@@ -188,6 +240,7 @@ class Stack:
         logfile = self.logs / f"{svc.name}.log"
         proc = svc.start(logfile, pidfile)
         self.processes[svc.name] = proc
+        self.services[svc.name] = svc
         shown = logfile.relative_to(ROOT) if ROOT in logfile.parents else logfile
         self.log(f"started {svc.name} (pid {proc.pid}), log {shown}")
         return proc
@@ -272,6 +325,8 @@ class Stack:
             "CAPTURE_URL": p.url("capture"),
             "BACKEND_LOG_FILE": str(self.logs / "backend.log"),
             "ALERT_PROFILE": self.profile.name,
+            "TOPOLOGY": self.topology,
+            **(self.ha.env() if self.ha is not None else {}),
         }
 
     def urls(self) -> list[tuple[str, str]]:
@@ -290,6 +345,13 @@ class Stack:
             ("postgres-exporter", p.url("postgres_exporter", "/metrics"), self.with_monitoring),
             ("redis-exporter", p.url("redis_exporter", "/metrics"), self.with_monitoring),
         ]
+        if self.ha is not None:  # the HA topology's extra processes
+            e = self.ha.env()
+            rows[1] = ("backend API docs (via the balancer)", p.url("backend", "/docs"), True)
+            rows += [(f"backend instance {n}", u, True) for n, u in zip("ab", e["BACKEND_INSTANCE_URLS"].split(","))]
+            rows += [("balancer metrics (HAProxy)", e["BALANCER_METRICS_URL"], True)]
+            rows += [(f"Prometheus replica {n}", u, self.with_monitoring) for n, u in zip("ab", e["PROMETHEUS_URLS"].split(","))]
+            rows += [(f"Alertmanager member {n}", u, self.with_monitoring) for n, u in zip("ab", e["ALERTMANAGER_URLS"].split(","))]
         return [(label, url) for label, url, shown in rows if shown]
 
     def print_urls(self) -> None:
@@ -333,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     up_p.add_argument("--profile", choices=sorted(profiles.PROFILES),
                       default=os.environ.get("ALERT_PROFILE", "production"),
                       help="alert rule profile loaded into Prometheus (fast: scaled-down windows, 1s scrapes)")
+    up_p.add_argument("--topology", choices=TOPOLOGIES, default=os.environ.get("TOPOLOGY") or "single",
+                      help="single: one of everything; ha: 2 backends behind HAProxy, 2 Prometheus, "
+                           "an Alertmanager cluster (infra/local/topology.py)")
     up_p.add_argument("--no-frontend", action="store_true")
     up_p.add_argument("--no-monitoring", action="store_true")
     up_p.add_argument("--free-ports", action="store_true",
@@ -348,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         return status()
     stack = Stack(Ports.free() if args.free_ports else Ports.from_env(), args.profile,
                   with_frontend=not args.no_frontend, with_monitoring=not args.no_monitoring,
-                  frontend_dir=args.frontend_dir)
+                  frontend_dir=args.frontend_dir, topology=args.topology)
     try:
         stack.up()
     except StackError as exc:

@@ -56,6 +56,12 @@ class Alertmanager:
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.http = httpx.Client(base_url=url, timeout=timeout)
 
+    def status(self) -> dict:
+        """/api/v2/status: config, version and the cluster (its status and peers)."""
+        resp = self.http.get("/api/v2/status")
+        resp.raise_for_status()
+        return resp.json()
+
     def alerts(self) -> list[dict]:
         """Alertmanager's view, each with `status.state`, `status.inhibitedBy` and `receivers`."""
         resp = self.http.get("/api/v2/alerts")

@@ -309,7 +309,9 @@ def scrape_alerts(p: Profile) -> list[Alert]:
     )
     return [
         Alert(
-            "ServiceDown", "up == 0", p.d("1m"), "critical",
+            # every target of the job down (a job of several instances, the HA topology's
+            # backends, is down only when none answers; BackendInstanceDown warns about one)
+            "ServiceDown", "up == 0 unless on (job, service) (up == 1)", p.d("1m"), "critical",
             "{{ $labels.service }} ({{ $labels.job }} at {{ $labels.instance }}) is down",
             f"Prometheus could not scrape {{{{ $labels.instance }}}} for {p.d('1m')}.",
         ),
@@ -363,6 +365,23 @@ def slo_alerts(p: Profile) -> list[Alert]:
                 {"slo": slo},
             ))
     return out
+
+
+# --- the HA topology (issue 12): one of several backend instances lost ------------------------------
+
+def instance_alerts(p: Profile) -> list[Alert]:
+    return [
+        Alert(
+            "BackendInstanceDown",
+            'up{job="backend"} == 0 and on (job, service) (up{job="backend"} == 1)',
+            p.d("1m"), "warning",
+            "{{ $labels.service }}: instance {{ $labels.instance }} is down, the others serve",
+            f"Prometheus could not scrape backend instance {{{{ $labels.instance }}}} for {p.d('1m')} while "
+            "at least one other instance answers: the balancer has taken it out of rotation and the "
+            "remaining instances carry its traffic. Not a page while the SLOs hold (they page on their "
+            "own); ServiceDown pages when no instance answers.",
+        ),
+    ]
 
 
 # =========================================================================== datastores and cost
@@ -510,7 +529,8 @@ def browser_error_alerts(p: Profile) -> list[Alert]:
 
 
 def all_alerts(p: Profile) -> list[Alert]:
-    return application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + datastore_alerts(p) + browser_error_alerts(p)
+    return (application_alerts(p) + scrape_alerts(p) + slo_alerts(p) + datastore_alerts(p) + browser_error_alerts(p)
+            + instance_alerts(p))
 
 
 RULE_FILE = "app.rules.yml"
@@ -530,7 +550,7 @@ def rule_groups(p: Profile, runbook_base: str = RUNBOOK_BASE_URL) -> dict[str, d
          + [r.to_yaml() for r in browser_error_recordings(p)]
          + [a.to_yaml(runbook_base) for a in application_alerts(p)]},
         {"name": f"{PRODUCT.slug}-scrape", "interval": interval,
-         "rules": [a.to_yaml(runbook_base) for a in scrape_alerts(p)]},
+         "rules": [a.to_yaml(runbook_base) for a in scrape_alerts(p) + instance_alerts(p)]},
         {"name": f"{PRODUCT.slug}-slo", "interval": interval,
          "rules": [r.to_yaml() for r in slo_recordings(p)]
          + [a.to_yaml(runbook_base) for a in slo_alerts(p)]},

@@ -18,6 +18,7 @@ from monitoring.rules.catalogue import MONTH_SECONDS, PRICES, SLO_OBJECTIVES, Al
 
 SVC = PRODUCT.service  # the API's service label (product.toml)
 BACKEND = {"job": "backend", "instance": "127.0.0.1:8001", "service": SVC}
+BACKEND_2 = {**BACKEND, "instance": "127.0.0.1:8011"}
 FRONTEND = {"job": "nextjs", "instance": "127.0.0.1:3000", "service": "frontend"}
 PROMETHEUS = {"job": "prometheus", "instance": "127.0.0.1:9090", "service": "prometheus"}
 
@@ -126,6 +127,7 @@ def all_tests(p: Profile) -> list[AlertTests]:
     exc = lambda typ: sel("http_unhandled_exceptions_total", BACKEND, exception_type=typ,
                           route="/api/projects/{project_id}")
     up_b, up_f = sel("up", BACKEND), sel("up", FRONTEND)
+    up_b2 = sel("up", BACKEND_2)  # the HA topology's second backend instance
     lowest_ts = sel("prometheus_tsdb_lowest_timestamp_seconds", PROMETHEUS)
     crit_b = {"service": SVC, "severity": "critical"}
     warn_b = {"service": SVC, "severity": "warning"}
@@ -278,6 +280,22 @@ def all_tests(p: Profile) -> list[AlertTests]:
                  [("10m", "ServiceDown", [({**BACKEND, "severity": "critical"}, f"{SVC} (backend at 127.0.0.1:8001) is down")])]),
             Case("one failed scrape stays silent", [(up_b, t.gauge((1, 5), (0, 1), (1, 10)))],
                  [("7m", "ServiceDown", [])]),
+            Case("one of two backend instances down stays silent (BackendInstanceDown warns)",
+                 [(up_b, t.gauge((1, 5), (0, 10))), (up_b2, t.gauge((1, 15)))], [("10m", "ServiceDown", [])]),
+            Case("both backend instances down fires for each", [(up_b, t.gauge((1, 5), (0, 10))),
+                                                               (up_b2, t.gauge((1, 5), (0, 10)))],
+                 [("10m", "ServiceDown", [({**BACKEND, "severity": "critical"}, "backend (backend at 127.0.0.1:8001) is down"),
+                                          ({**BACKEND_2, "severity": "critical"}, "backend (backend at 127.0.0.1:8011) is down")])]),
+        ]),
+        AlertTests("BackendInstanceDown", [
+            Case("one of two instances down fires, naming it", [(up_b, t.gauge((1, 5), (0, 10))), (up_b2, t.gauge((1, 15)))],
+                 [("10m", "BackendInstanceDown", [({**BACKEND, "severity": "warning"},
+                                                   "backend: instance 127.0.0.1:8001 is down, the others serve")])]),
+            Case("every instance down stays silent (ServiceDown pages)", [(up_b, t.gauge((1, 5), (0, 10))),
+                                                                         (up_b2, t.gauge((1, 5), (0, 10)))],
+                 [("10m", "BackendInstanceDown", [])]),
+            Case("a single backend down stays silent", [(up_b, t.gauge((1, 5), (0, 10)))],
+                 [("10m", "BackendInstanceDown", [])]),
         ]),
         AlertTests("TargetScrapeFailing", [
             Case("a flapping target fires", [(up_b, t.gauge(*[(i % 2, 1) for i in range(30)]))],

@@ -34,6 +34,6 @@ def test_every_alert_has_severity_service_and_annotations():
         assert doc["labels"]["severity"] in {"critical", "warning"}
         assert set(doc["annotations"]) == {"summary", "description", "runbook_url"}
         assert "{{ $value" in doc["annotations"]["summary"] or alert.alert in {
-            "NewErrorType", "NewBrowserErrorType", "TargetMissing", "BackendMetricsMissing", "ServiceDown"}, alert.alert
+            "NewErrorType", "NewBrowserErrorType", "TargetMissing", "BackendMetricsMissing", "ServiceDown", "BackendInstanceDown"}, alert.alert
         # `service` comes from the aggregated series (sum by (service), scrape labels, label_replace);
         # the promtool tests assert it on every firing alert.
