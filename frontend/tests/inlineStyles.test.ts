@@ -13,7 +13,7 @@ const manifest = (entries: string) =>
 describe('inline stylesheet hashes (CSP for experimental.inlineCss)', () => {
   it('reads only the inlined CSS of a manifest, unescaped', () => {
     const text = manifest(
-      `{"path":"static/chunks/a.css","inlined":true,"content":${JSON.stringify(CSS)}},{"path":"static/chunks/b.css","inlined":false}`,
+      `{"path":".next/static/chunks/a.css","inlined":true,"content":${JSON.stringify(CSS)}},{"path":".next/static/chunks/b.css","inlined":false}`,
     );
     expect(inlinedCss(text)).toEqual([CSS]);
   });
@@ -29,7 +29,7 @@ describe('inline stylesheet hashes (CSP for experimental.inlineCss)', () => {
       mkdirSync(path.join(dist, 'server', 'app', page), { recursive: true });
       writeFileSync(
         path.join(dist, 'server', 'app', page, 'page_client-reference-manifest.js'),
-        manifest(`{"path":"static/chunks/a.css","inlined":true,"content":${JSON.stringify(CSS)}}`),
+        manifest(`{"path":".next/static/chunks/a.css","inlined":true,"content":${JSON.stringify(CSS)}}`),
       );
     }
     const hashes = inlineStyleHashes(dist);

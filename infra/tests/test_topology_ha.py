@@ -117,7 +117,10 @@ def test_the_alertmanagers_are_one_cluster(ha_stack):
 
 
 def test_an_instance_getting_sigterm_is_drained_without_a_failed_request(ha_stack):
-    """GETs keep flowing through the balancer while backend-a stops gracefully and comes back."""
+    """GETs keep flowing through the balancer while backend-a stops gracefully and comes back.
+
+    The traffic is an unauthenticated GET /api/me (401 from the app itself, no dependency): /health
+    answers 503 on a draining instance by design (docs/contracts.md), so it would count the drain."""
     env = ha_stack.env
     failures: list[str] = []
     served = [0]
@@ -127,8 +130,8 @@ def test_an_instance_getting_sigterm_is_drained_without_a_failed_request(ha_stac
         with httpx.Client(base_url=env["BACKEND_URL"], timeout=15) as http:
             while not stop.is_set():
                 try:
-                    r = http.get("/health")
-                    if r.status_code != 200:
+                    r = http.get("/api/me")
+                    if r.status_code != 401:
                         failures.append(f"HTTP {r.status_code}")
                     served[0] += 1
                 except httpx.HTTPError as exc:
