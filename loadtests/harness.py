@@ -540,7 +540,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     t_run = time.time()
-    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True), topology=args.topology)
+    small_pg = [s.postgres_max_connections for s in scenarios if s.postgres_max_connections]
+    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True), topology=args.topology,
+                          postgres_max_connections=min(small_pg) if small_pg else None)
     records: list[report.ScenarioRecord] = []
     failures: list[str] = []
     dash_lines: list[str] = []
