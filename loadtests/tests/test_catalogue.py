@@ -137,9 +137,11 @@ def test_the_connection_proof_exhausts_only_its_own_small_server() -> None:
     sc = catalogue.BY_NAME["ha_connections_exhausted"]
     assert sc.topology == "ha" and sc.postgres_max_connections
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))  # infra/local/stack.py make_backend_env's default
-    held = len(INSTANCES) * workers * resolve(sc.fault.knobs["db_pool_hold"], {})
+    delivery = 1  # each worker's own analytics-delivery engine (app/analytics/worker.py, pool_size=1)
+    exporter = len(INSTANCES)  # one postgres-exporter connection per scraping Prometheus replica
+    held = len(INSTANCES) * workers * (resolve(sc.fault.knobs["db_pool_hold"], {}) + delivery)
     assert held / sc.postgres_max_connections > POSTGRES_CONNECTIONS_RATIO
-    assert len(INSTANCES) * workers * pool_capacity({}) + 1 < sc.postgres_max_connections
+    assert len(INSTANCES) * workers * (pool_capacity({}) + delivery) + exporter < sc.postgres_max_connections
     argv = postgres_service(1, Path("/nonexistent"), sc.postgres_max_connections).argv
     assert f"max_connections={sc.postgres_max_connections}" in argv
     assert "PostgresConnectionsNearLimit" not in catalogue.NOT_TESTABLE_LIVE
