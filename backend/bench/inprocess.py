@@ -7,7 +7,10 @@ loopback sink by the SDK's worker thread, whose CPU counts too) in its own subpr
 the prometheus multiprocess directory are per process, as in production), against one database
 created and migrated here. Prints the best of `--repeat` loops of `--n` requests, in microseconds
 per request, for the cached project read and the DB-backed list. `--profile` prints a cProfile
-of one mode's DB loop instead (always-on unless named; where the CPU goes, sorted by own time).
+of one mode's DB loop instead (always-on unless named; where the CPU goes, sorted by own time),
+preceded by the Python function calls per request of both endpoints (deterministic, so unlike the
+timings independent of the machine's load). `--profile traced-100%` profiles a mode where every
+request is sampled: what one sampled request costs (its spans, the transaction's preparation).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ async def _call(app, method: str, path: str, query: bytes = b"", headers=(), bod
     return status, bytes(out)
 
 
-async def _child(n: int, repeat: int, profile: bool) -> dict[str, float]:
+async def _child(n: int, repeat: int, profile: bool, dump: str | None = None) -> dict[str, float]:
     from bench.app_factory import create_app
 
     app = create_app()
@@ -81,7 +84,7 @@ async def _child(n: int, repeat: int, profile: bool) -> dict[str, float]:
             for _ in range(200):  # warm up
                 status, body = await _call(app, "GET", path, QUERY[label], headers=[auth])
                 assert status == 200, (status, body)
-            if profile and label == "db":
+            if profile:
                 import cProfile
                 import pstats
 
@@ -90,7 +93,13 @@ async def _child(n: int, repeat: int, profile: bool) -> dict[str, float]:
                 for _ in range(n):
                     await _call(app, "GET", path, QUERY[label], headers=[auth])
                 prof.disable()
+                if dump:
+                    prof.dump_stats(f"{dump}.{label}")
                 stats = pstats.Stats(prof, stream=sys.stderr)
+                print(f"{label}: {stats.total_calls / n:.0f} function calls per request "
+                      f"({stats.total_calls} in {n} requests)", file=sys.stderr)
+                if label != "db":
+                    continue
                 stats.sort_stats("tottime").print_stats(30)
                 stats.sort_stats("cumulative").print_stats("app/core|prometheus|structlog|sentry|event|pool", 60)
                 continue
@@ -109,10 +118,12 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", nargs="?", const="always-on", default=None, metavar="MODE")
+    parser.add_argument("--profile-dump", metavar="PREFIX",
+                        help="with --profile: also write each endpoint's cProfile to PREFIX.cached / PREFIX.db")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        results = asyncio.run(_child(args.n, args.repeat, args.profile))
+        results = asyncio.run(_child(args.n, args.repeat, args.profile, args.profile_dump))
         with open(args.child, "w") as fh:
             json.dump(results, fh)
         return 0
@@ -135,7 +146,10 @@ def main() -> int:
     base_env["SENTRY_SPOTLIGHT_URL"] = sink.url
     modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}, "traced-10%": {"SENTRY_TRACES_SAMPLE_RATE": "0.1"}}
     if args.profile:
-        modes = {args.profile: modes[args.profile]}
+        profile_modes = {**modes, "traced-100%": {"SENTRY_TRACES_SAMPLE_RATE": "1.0"}}
+        if args.profile not in profile_modes:
+            parser.error(f"--profile {args.profile}: expected one of {', '.join(profile_modes)}")
+        modes = {args.profile: profile_modes[args.profile]}
     asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
     try:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True,
@@ -145,7 +159,8 @@ def main() -> int:
             env = {**base_env, **extra, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-inproc-")}
             out_file = os.path.join(env["PROMETHEUS_MULTIPROC_DIR"], "result.json")
             cmd = [sys.executable, "-m", "bench.inprocess", "--child", out_file, "--n", str(args.n),
-                   "--repeat", str(args.repeat)] + (["--profile", args.profile] if args.profile else [])
+                   "--repeat", str(args.repeat)] + (["--profile", args.profile] if args.profile else []) + (
+                ["--profile-dump", os.path.abspath(args.profile_dump)] if args.profile_dump else [])
             with open(os.devnull, "wb") as devnull:  # the access lines go to stdout in the child: drop them
                 subprocess.run(cmd, env=env, stdout=devnull, stderr=None if args.profile else devnull, check=True)
             with open(out_file) as fh:

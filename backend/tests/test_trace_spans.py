@@ -152,6 +152,55 @@ async def test_unsampled_request_makes_no_span_and_still_times_its_statements(se
     assert _transactions(sentry_events) == []
 
 
+# --- our spans serialized once (trace_spans.serialize_our_spans), not walked by the SDK -----------
+
+def _event_with(span_dicts: list[dict]) -> dict:
+    return {"type": "transaction", "transaction": "/t", "spans": span_dicts}
+
+
+def test_our_spans_skip_the_sdk_serializer_and_scrubber_with_the_same_output(sentry_events):
+    """What the shortcut must keep: the span JSON the SDK's own scrubber + serializer would make,
+    byte for byte; and any span with a data key outside ALLOWED_DATA_KEYS (or not ours) still
+    scrubbed by the EventScrubber (a denylisted key filtered)."""
+    from sentry_sdk.serializer import serialize
+
+    from app.core import trace_spans
+    from app.core.sentry import make_event_scrubber
+
+    with sentry_sdk.start_transaction(name="/t", op="http.server", sampled=True) as tx:
+        db_span = tx.start_child(op="db", name="SELECT 1", origin=trace_spans.DB_ORIGIN)
+        db_span.update_data({"db.system": "postgresql", "db.name": "n", "server.port": 5432})
+        db_span.finish()
+        pipe = tx.start_child(op="db.redis", name="redis.pipeline.execute", origin=trace_spans.REDIS_ORIGIN)
+        pipe.update_data({"redis.commands": {"count": 2, "first_ten": ["INCRBY", "EXPIRE"]}, "cache.hit": True})
+        pipe.set_status("internal_error")
+        pipe.finish()
+        odd = tx.start_child(op="db", name="SELECT 2", origin=trace_spans.DB_ORIGIN)
+        odd.set_data("password", "hunter2")  # not an allowed key: must take the scrubbed path
+        odd.finish()
+        other = tx.start_child(op="http.client", name="GET /x", origin="auto.http.httpx")
+        other.set_data("db.system", "x")
+        other.finish()
+    spans = [s.to_json() for s in (db_span, pipe, odd, other)]
+
+    reference = [serialize(_event_with([dict(s)]))["spans"][0] for s in spans[:2]]
+    event = trace_spans.serialize_our_spans(_event_with([dict(s) for s in spans]), {})
+    shortcut = event["spans"]
+    assert [type(s) for s in shortcut] == [trace_spans.SerializedSpan] * 2 + [dict, dict]
+    make_event_scrubber().scrub_event(event)
+    out = serialize(event)["spans"]
+    assert json.dumps(out[:2], sort_keys=True) == json.dumps(reference, sort_keys=True)
+    assert out[0]["start_timestamp"].endswith("Z") and out[1]["status"] == "internal_error"
+    assert out[2]["data"]["password"] == "[Filtered]" and "hunter2" not in json.dumps(out)
+    assert out[3]["data"]["db.system"] == "x" and isinstance(out[3]["start_timestamp"], str)
+
+    # and the client (build_options) runs it: the transaction sent carries the same spans
+    assert sentry_sdk.get_client().get_integration(trace_spans.TraceSpansIntegration) is not None
+    sentry_sdk.flush()
+    [sent] = _transactions(sentry_events)
+    assert json.dumps(sent["spans"], sort_keys=True) == json.dumps(out, sort_keys=True)
+
+
 # --- the same, through gunicorn into a real Spotlight ---------------------------------------------
 
 @pytest.mark.skipif(spotlight_bin() is None, reason="Spotlight not installed under infra/spotlight")

@@ -12,7 +12,9 @@
   Sentry (measured: docs/benchmarks.md).
 - `send_default_pii=False`, request bodies never attached, local variables never attached (a
   handler's locals hold request payloads whose repr contains passwords), and the client's
-  `event_scrubber` is sentry_sdk's EventScrubber with our extended denylist. `before_send` adds
+  `event_scrubber` is sentry_sdk's EventScrubber with our extended denylist (AppEventScrubber: it
+  skips only our own DB/Redis spans, whose data keys app/core/trace_spans.py checked against an
+  allowlist before the scrubber runs). `before_send` adds
   what EventScrubber cannot do: e-mail addresses and bearer tokens removed by pattern from every
   string (messages, exception values, breadcrumbs), the request ID tag and the user ID (never the
   e-mail) from app/core/correlation.py.
@@ -50,12 +52,14 @@ from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
 from sentry_sdk.spotlight import SpotlightClient
 from sentry_sdk.transport import Transport
+from sentry_sdk.utils import capture_internal_exceptions
 from sentry_sdk.worker import BackgroundWorker
 
 from app.core import correlation
 from app.core.client_address import VIA_TRUSTED_PROXY
 from app.core.config import Settings
 from app.core.logging import scrub_text
+from app.core.trace_spans import SerializedSpan, TraceSpansIntegration
 
 UNSAMPLED_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/rum/vitals"})
 
@@ -101,8 +105,23 @@ REQUEST_HEADER_ALLOWLIST = frozenset({
 })
 
 
+class AppEventScrubber(EventScrubber):
+    """sentry_sdk's EventScrubber, except for the spans app/core/trace_spans.py already checked by
+    key (SerializedSpan: fixed data keys, none of them denylisted; ≈ 40 calls per span saved)."""
+
+    def scrub_spans(self, event: Any) -> None:
+        spans = event.get("spans")
+        if type(spans) is not list:
+            super().scrub_spans(event)
+            return
+        with capture_internal_exceptions():
+            for span in spans:
+                if not isinstance(span, SerializedSpan) and "data" in span:
+                    self.scrub_dict(span["data"])
+
+
 def make_event_scrubber() -> EventScrubber:
-    return EventScrubber(denylist=DENYLIST, recursive=True, pii_denylist=list(DEFAULT_PII_DENYLIST))
+    return AppEventScrubber(denylist=DENYLIST, recursive=True, pii_denylist=list(DEFAULT_PII_DENYLIST))
 
 
 def scrub_query(query: str) -> str:
@@ -206,7 +225,7 @@ def _tag_and_scrub(event: dict[str, Any]) -> dict[str, Any]:
         if isinstance(crumb, dict):
             _scrub_urls_in(crumb.get("data"))
     for span in event.get("spans") or []:
-        if isinstance(span, dict):
+        if isinstance(span, dict) and not isinstance(span, SerializedSpan):  # ours carry no URL
             _scrub_urls_in(span.get("data"))
     for key in ("message", "logentry", "exception", "breadcrumbs", "extra", "tags", "request", "contexts"):
         if key in event:
@@ -321,6 +340,7 @@ def build_options(settings: Settings, transport: Transport | None = None) -> dic
             AtexitIntegration(),
             DedupeIntegration(),
             ExcepthookIntegration(),
+            TraceSpansIntegration(),  # our DB/Redis spans serialized once (app/core/trace_spans.py)
         ],
         spotlight=False,
         max_breadcrumbs=30,

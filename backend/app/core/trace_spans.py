@@ -28,6 +28,19 @@ N+1-query and slow-DB-query detectors and its Queries and Caches views work on t
 
 Hand-written rather than the integrations with a sampled check added: they patch the classes
 globally and build the breadcrumb (the expensive part) before looking at the span.
+
+What a span costs once recorded (issue 15 item 1, docs/benchmarks.md "DB and Redis spans"): in
+sentry-sdk 2.75 about 680 Python calls per span, ~80% of them the SDK's generic event serializer
+walking the span's ~20 values (memo, path, databag checks and truncation per value) and most of
+the rest the EventScrubber walking its data recursively. Our spans' content is built here from
+fixed keys and shapes, so `TraceSpansIntegration` (an event processor, before the scrubber and
+the serializer) replaces each span of ours whose data keys are all in ALLOWED_DATA_KEYS by a
+`SerializedSpan`: the same dict with its two timestamps formatted as the serializer formats them,
+which the serializer takes as is (`__sentry_repr__`, the SDK's hook for objects that serialize
+themselves) and app/core/sentry.py's scrubber skips (checked here by key, once). A span with any
+other data key (or not ours: httpx spans carry URLs) goes through the scrubber and serializer
+as before. Our spans add no breadcrumbs (sentry-sdk 2.x Span.finish makes none; the integrations'
+breadcrumbs come from their own hooks).
 """
 
 from __future__ import annotations
@@ -37,17 +50,32 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import sentry_sdk
 from sentry_sdk.consts import OP, SPANDATA, SPANSTATUS
-from sentry_sdk.scope import Scope
+from sentry_sdk.integrations import Integration
+from sentry_sdk.scope import Scope, add_global_event_processor
 from sentry_sdk.tracing import Span
 from sentry_sdk.tracing_utils import add_query_source
-from sentry_sdk.utils import capture_internal_exceptions
+from sentry_sdk.utils import capture_internal_exceptions, format_timestamp
 
 DB_ORIGIN = "auto.db.app"
 REDIS_ORIGIN = "auto.db.redis.app"
 MAX_DESCRIPTION = 2000
 _current_scope = Scope.get_current_scope
 CACHE_OPS = {"GET": OP.CACHE_GET, "SET": OP.CACHE_PUT, "SETEX": OP.CACHE_PUT}
+# sentry-sdk's default db_query_source_threshold_ms (not set in app/core/sentry.py): add_query_source
+# records the code location only above it, so below it the call is skipped here.
+QUERY_SOURCE_THRESHOLD_S = 0.1
+OUR_ORIGINS = frozenset({DB_ORIGIN, REDIS_ORIGIN})
+# Every data key our spans carry: set here (db.*, server.*, redis.*, cache.*), by the SDK on every
+# span (thread.*, profiler_id) and by add_query_source (code.*). None holds a value or PII.
+ALLOWED_DATA_KEYS = frozenset({
+    SPANDATA.DB_SYSTEM, SPANDATA.DB_DRIVER_NAME, SPANDATA.DB_NAME, SPANDATA.SERVER_ADDRESS, SPANDATA.SERVER_PORT,
+    SPANDATA.DB_OPERATION, "redis.key", "redis.commands", "redis.transaction",
+    SPANDATA.CACHE_KEY, SPANDATA.CACHE_HIT, SPANDATA.CACHE_ITEM_SIZE,
+    SPANDATA.THREAD_ID, SPANDATA.THREAD_NAME, SPANDATA.PROFILER_ID,
+    SPANDATA.CODE_FILEPATH, SPANDATA.CODE_FUNCTION, SPANDATA.CODE_LINENO, SPANDATA.CODE_NAMESPACE,
+})
 
 
 def sampled_parent() -> Span | None:
@@ -81,10 +109,10 @@ def statement_recorder(sync_engine: Any, describe: Callable[[str, int], str]) ->
             end = time.time()
             span = parent.start_child(op=OP.DB, name=describe(statement, MAX_DESCRIPTION), origin=DB_ORIGIN,
                                       start_timestamp=end - duration)
-            for key, value in data.items():
-                span.set_data(key, value)
+            span.update_data(data)
             span.finish(end_timestamp=end)
-            add_query_source(span)  # code location, for statements over Sentry's 100 ms threshold only
+            if duration > QUERY_SOURCE_THRESHOLD_S:
+                add_query_source(span)  # the code location, for statements over Sentry's threshold
 
     return record
 
@@ -125,8 +153,7 @@ async def traced_command(parent: Span, command: Awaitable[Any], args: tuple[Any,
     outer = parent.start_child(op=cache_op, name=shape, origin=REDIS_ORIGIN) if cache_op else None
     span = (outer or parent).start_child(op=OP.DB_REDIS, name=f"{name} {shape}" if shape else name,
                                          origin=REDIS_ORIGIN)
-    for key, value in data.items():
-        span.set_data(key, value)
+    span.update_data(data)
     span.set_data(SPANDATA.DB_OPERATION, name)
     if shape is not None:
         span.set_data("redis.key", shape)
@@ -160,8 +187,7 @@ async def traced_pipeline(parent: Span, execute: Awaitable[Any], command_names: 
                           data: dict[str, Any]) -> Any:
     """Await a pipeline's execute() as one `db.redis` span named as the Redis integration names it."""
     span = parent.start_child(op=OP.DB_REDIS, name="redis.pipeline.execute", origin=REDIS_ORIGIN)
-    for key, value in data.items():
-        span.set_data(key, value)
+    span.update_data(data)
     span.set_data("redis.commands", {"count": len(command_names), "first_ten": command_names[:10]})
     span.set_data("redis.transaction", transaction)
     try:
@@ -171,3 +197,45 @@ async def traced_pipeline(parent: Span, execute: Awaitable[Any], command_names: 
         raise
     finally:
         span.finish()
+
+
+# --- the recorded spans in the transaction event ---------------------------------------------
+
+class SerializedSpan(dict):
+    """A span of ours, already in its serialized form: sentry-sdk's serializer returns
+    `__sentry_repr__`'s value instead of walking it; app/core/sentry.py's scrubber skips it."""
+
+    def __sentry_repr__(self) -> dict[str, Any]:
+        return self
+
+
+def serialized_span(span: Any) -> Any:
+    """`span` (a dict of Span.to_json) as a SerializedSpan if it is ours and all its data keys are
+    allowed, else unchanged (for the scrubber and the serializer)."""
+    if (type(span) is not dict or span.get("origin") not in OUR_ORIGINS
+            or not ALLOWED_DATA_KEYS.issuperset(span.get("data", ()))):
+        return span
+    out = SerializedSpan(span)
+    for key in ("start_timestamp", "timestamp"):
+        value = out.get(key)
+        if value is not None and not isinstance(value, (str, int, float)):
+            out[key] = format_timestamp(value)
+    return out
+
+
+def serialize_our_spans(event: dict[str, Any], hint: Any) -> dict[str, Any]:
+    spans = event.get("spans")
+    if event.get("type") == "transaction" and type(spans) is list:
+        if sentry_sdk.get_client().get_integration(TraceSpansIntegration) is not None:
+            event["spans"] = [serialized_span(span) for span in spans]
+    return event
+
+
+class TraceSpansIntegration(Integration):
+    """Registers serialize_our_spans as an event processor (once per process, as integrations are)."""
+
+    identifier = "app_trace_spans"
+
+    @staticmethod
+    def setup_once() -> None:
+        add_global_event_processor(serialize_our_spans)
