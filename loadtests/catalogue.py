@@ -290,6 +290,9 @@ class Scenario:
     short: bool = False  # part of the short suite run inside `make test`
     harness: bool = True  # False: used by the e2e journeys only
     topology: str = "single"  # the stack topology it runs on (infra/local/topology.py)
+    # a project-local PostgreSQL with this max_connections (the stack library starts it; never the
+    # machine's shared server): every scenario of the run then uses it
+    postgres_max_connections: int | None = None
 
     @property
     def expected_names(self) -> set[str]:
@@ -337,7 +340,8 @@ def scenario_from(name: str, spec: Mapping[str, Any], env: Mapping[str, str] = o
                     steady_seconds=float(spec.get("steady_seconds", 0.0)),
                     max_failure_ratio=spec.get("max_failure_ratio"), checks=tuple(spec.get("checks", ())),
                     short=bool(spec.get("short", False)), harness=bool(spec.get("harness", True)),
-                    topology=str(spec.get("topology", "single")))
+                    topology=str(spec.get("topology", "single")),
+                    postgres_max_connections=spec.get("postgres_max_connections"))
 
 
 ALL: tuple[Scenario, ...] = tuple(scenario_from(n, s) for n, s in DATA["scenarios"].items())

@@ -10,6 +10,9 @@ timestamps); this module only counts notifications:
 - Slack: firing messages per channel naming the alert; more than one is a duplicate.
 - any resolve (PagerDuty `resolve`, Slack RESOLVED) naming an expected alert before the fault
   ended is a spurious resolve.
+"During the fault" ends when switching the fault off *begins* (t_off), not when it has finished:
+switching off may restart instances (ha_instance_lost, ha_all_instances_down), and the resolves and
+re-notifications Alertmanager sends while they come back belong to the recovery.
 A missing notification is the verdict's failure already (expectation_met); here only too many.
 """
 
@@ -39,9 +42,9 @@ class DeliveryCounts:
         return out
 
 
-def count(sc: Scenario, items: list[dict], alert_names: list[str], t_clear: float,
+def count(sc: Scenario, items: list[dict], alert_names: list[str], t_off: float,
           carried: set[str] = frozenset()) -> DeliveryCounts:
-    """items: capture-server items since the scenario began; t_clear: when the fault ended."""
+    """items: capture-server items since the scenario began; t_off: when switching the fault off began."""
     result = DeliveryCounts(sc.name)
     expected = {e.alert for e in sc.expect} - set(carried)
     for item in items:
@@ -50,10 +53,10 @@ def count(sc: Scenario, items: list[dict], alert_names: list[str], t_clear: floa
         (d,) = parse_deliveries([item], alert_names)
         for alert in d.alerts & expected:
             if d.status == "resolved":
-                if d.at < t_clear:
+                if d.at < t_off:
                     result.early_resolves[alert] = result.early_resolves.get(alert, 0) + 1
                 continue
-            if d.at >= t_clear:
+            if d.at >= t_off:
                 continue
             if d.receiver.kind == "pagerduty":
                 key = str((item.get("payload") or {}).get("dedup_key", "?"))

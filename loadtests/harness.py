@@ -163,6 +163,7 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
     locust.start()
     extra_failures: list[str] = []
     t_clear: float | None = None
+    t_switch_off: float | None = None  # when switching the fault off began (a restart may follow)
     rotation: list[tuple[float, set[str] | None]] = []  # (time, the balancer's instances in rotation)
     try:
         # warm-up: Prometheus must see the traffic before the fault (ratios need a denominator)
@@ -197,6 +198,7 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
             for scen, panels in panels_by_fault.items():
                 if scen == sc.name and panels:
                     ctx.fault_panel_checks[sc.name] = dashboards.check(ctx.prom.query, panels)
+            t_switch_off = time.time()
             clear(ctx, sc)
             t_clear = time.time()
             # alerts allowed alongside must resolve too, unless they are slow-burn ones already carried
@@ -215,7 +217,7 @@ def run_scenario(ctx: Context, sc: Scenario, panels_by_fault: dict[str, list[das
         if ctx.topology == "ha" and isinstance(sc.fault, catalogue.KillProcesses):
             note_failover(ctx, sc, rotation, t_fault)
         if "one_page_per_incident" in sc.checks:
-            extra_failures += check_one_page(ctx, sc, rec, since_seq, t_clear or time.time())
+            extra_failures += check_one_page(ctx, sc, rec, since_seq, t_switch_off or time.time())
     finally:
         if sc.fault.kind != "none" and t_clear is None:
             try:
@@ -286,12 +288,13 @@ def check_outbox(ctx: Context) -> list[str]:
 # --- the HA topology (infra/local/topology.py): its readiness and its delivery proofs ----------------
 
 
-def check_one_page(ctx: Context, sc: Scenario, rec: AlertRecorder, since_seq: int, t_clear: float) -> list[str]:
+def check_one_page(ctx: Context, sc: Scenario, rec: AlertRecorder, since_seq: int, t_switch_off: float) -> list[str]:
     """Each expected alert notified at most once per receiver (PagerDuty: per group) and never
-    resolved while the fault was on (loadtests/ha_checks.py). Resolves are awaited after the
-    fault; only firings before it ended count."""
+    resolved while the fault was on (loadtests/ha_checks.py). The fault counts as on until
+    switching it off *began* (t_switch_off): switching off may restart instances, and what
+    Alertmanager sends while they come back is the recovery, not the incident."""
     carried = {n for n, tr in rec.tracks.items() if tr.carried}
-    counts = ha_checks.count(sc, ctx.capture.captured(since=since_seq), ctx.rules.names(), t_clear, carried)
+    counts = ha_checks.count(sc, ctx.capture.captured(since=since_seq), ctx.rules.names(), t_switch_off, carried)
     ctx.delivery_counts.append(counts)
     for line in counts.lines():
         log(f"  deliveries {line}")
@@ -537,7 +540,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     t_run = time.time()
-    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True), topology=args.topology)
+    small_pg = [s.postgres_max_connections for s in scenarios if s.postgres_max_connections]
+    stack = harness_stack(with_frontend, log=lambda m: print(m, flush=True), topology=args.topology,
+                          postgres_max_connections=min(small_pg) if small_pg else None)
     records: list[report.ScenarioRecord] = []
     failures: list[str] = []
     dash_lines: list[str] = []

@@ -48,7 +48,8 @@ def frontend_built() -> bool:
     return (ROOT / "frontend" / ".next" / "BUILD_ID").exists()
 
 
-def harness_stack(with_frontend: bool, log=print, topology: str = "single") -> Stack:
+def harness_stack(with_frontend: bool, log=print, topology: str = "single",
+                  postgres_max_connections: int | None = None) -> Stack:
     """The fast-profile stack on free ports; a previous run's leftovers in its data folder are stopped.
     topology "ha": two backends behind HAProxy, two Prometheus, an Alertmanager cluster."""
     data = data_dir()
@@ -56,11 +57,13 @@ def harness_stack(with_frontend: bool, log=print, topology: str = "single") -> S
     for sub in ("prometheus", "alertmanager", *ha_storage()):
         shutil.rmtree(data / sub, ignore_errors=True)
     (data / "stack.env").unlink(missing_ok=True)
+    if postgres_max_connections:  # a fresh small server each run (its setting is the proof's premise)
+        shutil.rmtree(data / "pg", ignore_errors=True)
     return Stack(Ports.free(), FAST, data, with_frontend=with_frontend,
                  database_url=os.environ.get("LOADTEST_DATABASE_URL", DATABASE_URL),
                  redis_url=os.environ.get("LOADTEST_REDIS_URL", REDIS_URL),
                  backend_env={k: os.environ.get(k, v) for k, v in BACKEND_ENV.items()}, log=log,
-                 topology=topology)
+                 topology=topology, postgres_max_connections=postgres_max_connections)
 
 
 def ha_storage() -> list[str]:

@@ -253,9 +253,11 @@ def prometheus_service(ports: Ports, config: Path, storage: Path, resend_delay: 
                    (ports.prometheus,), (ports.url("prometheus", "/-/ready"),), timeout=30)
 
 
-def postgres_service(port: int, pgdata: Path) -> Service:
-    """A project-local PostgreSQL (its cluster initialised by datastores.init_postgres)."""
-    argv = [str(PG_BIN / "postgres"), "-D", str(pgdata), "-h", HOST, "-p", str(port), "-k", str(pgdata)]
+def postgres_service(port: int, pgdata: Path, max_connections: int | None = None) -> Service:
+    """A project-local PostgreSQL (its cluster initialised by datastores.init_postgres);
+    max_connections: a small server the stack's own pools can exhaust (the HA connection proof)."""
+    argv = [str(PG_BIN / "postgres"), "-D", str(pgdata), "-h", HOST, "-p", str(port), "-k", str(pgdata),
+            *(["-c", f"max_connections={max_connections}"] if max_connections else [])]
     return Service("postgres", as_postgres_user(argv), (port,), ready_tcp=port, timeout=30)
 
 

@@ -83,13 +83,16 @@ class Stack:
     ports: default Ports.from_env() (contract ports, moved by *_PORT variables); Ports.free() for tests.
     database_url/redis_url: default DATABASE_URL/REDIS_URL or the machine's; unreachable -> local ones.
     backend_env: extra backend settings (win over the stack's defaults).
+    postgres_max_connections: always start a project-local PostgreSQL with this max_connections
+    (never the given or the machine's shared server): a server the stack's pools can exhaust.
     """
 
     def __init__(self, ports: Ports | None = None, profile: str | Profile = "production",
                  data_dir: Path | None = None, *, with_frontend: bool = True, with_monitoring: bool = True,
                  frontend_dir: Path = FRONTEND_DIR, database_url: str | None = None, redis_url: str | None = None,
                  backend_env: dict[str, str] | None = None, log: Callable[[str], None] = log,
-                 topology: str = "single", ha_ports: HaPorts | None = None) -> None:
+                 topology: str = "single", ha_ports: HaPorts | None = None,
+                 postgres_max_connections: int | None = None) -> None:
         self.ports = ports or Ports.from_env()
         self.profile = profiles.get(profile)
         self.data_dir = Path(data_dir).resolve() if data_dir else default_data_dir()
@@ -99,6 +102,7 @@ class Stack:
         self.database_url = database_url or os.environ.get("DATABASE_URL", datastores.DEFAULT_DATABASE_URL)
         self.redis_url = redis_url or os.environ.get("REDIS_URL", datastores.DEFAULT_REDIS_URL)
         self.extra_backend_env = dict(backend_env or {})
+        self.postgres_max_connections = postgres_max_connections
         self.log = log
         self.pids = self.data_dir / "pids"
         self.logs = self.data_dir / "logs"
@@ -262,14 +266,16 @@ class Stack:
     # --- dependencies -------------------------------------------------------------------------------
     def resolve_postgres(self) -> str:
         url = self.database_url
-        if datastores.reachable(url, 5432):
+        if self.postgres_max_connections is None and datastores.reachable(url, 5432):
             self.log(f"PostgreSQL: using {url.rsplit('@', 1)[-1]}")
             datastores.ensure_database(url)
             return url
-        self.log("PostgreSQL: none reachable, starting a project-local one")
+        small = self.postgres_max_connections
+        self.log(f"PostgreSQL: starting a project-local one with max_connections={small}" if small
+                 else "PostgreSQL: none reachable, starting a project-local one")
         pgdata = self.data_dir / "pg"
         datastores.init_postgres(pgdata)
-        svc = postgres_service(self.ports.local_pg, pgdata)
+        svc = postgres_service(self.ports.local_pg, pgdata, small)
         self.wait_ready(svc, self.start(svc))
         url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.ports.local_pg}/{PRODUCT.slug}"
         wait_until(lambda: datastores.try_ensure_database(url), 15, 0.2, what="local PostgreSQL to accept connections")

@@ -120,3 +120,28 @@ def test_the_contract_document_lists_every_knob() -> None:
     section = section[: section.index("\n## ", 1)]
     assert "backend/app/faults/catalogue.json" in section
     assert [k for k in KNOBS if f'"{k}"' not in section] == []
+
+
+def test_the_connection_proof_exhausts_only_its_own_small_server() -> None:
+    """ha_connections_exhausted (proof 5): the connections its fault holds on every worker of every
+    instance cross PostgresConnectionsNearLimit's threshold of the project-local server's
+    max_connections, while every pool at its cap (+ the exporter) still fits: the alert, not refusals."""
+    import os
+    from pathlib import Path
+
+    from infra.local.services import postgres_service
+    from infra.local.topology import INSTANCES
+    from loadtests.catalogue import pool_capacity, resolve
+    from monitoring.rules.catalogue import POSTGRES_CONNECTIONS_RATIO
+
+    sc = catalogue.BY_NAME["ha_connections_exhausted"]
+    assert sc.topology == "ha" and sc.postgres_max_connections
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))  # infra/local/stack.py make_backend_env's default
+    delivery = 1  # each worker's own analytics-delivery engine (app/analytics/worker.py, pool_size=1)
+    exporter = len(INSTANCES)  # one postgres-exporter connection per scraping Prometheus replica
+    held = len(INSTANCES) * workers * (resolve(sc.fault.knobs["db_pool_hold"], {}) + delivery)
+    assert held / sc.postgres_max_connections > POSTGRES_CONNECTIONS_RATIO
+    assert len(INSTANCES) * workers * (pool_capacity({}) + delivery) + exporter < sc.postgres_max_connections
+    argv = postgres_service(1, Path("/nonexistent"), sc.postgres_max_connections).argv
+    assert f"max_connections={sc.postgres_max_connections}" in argv
+    assert "PostgresConnectionsNearLimit" not in catalogue.NOT_TESTABLE_LIVE

@@ -130,7 +130,7 @@ BUSINESS_FUNNEL_AND_ADOPTION = (
       unit="ops", description="Anonymous views of /, /pricing and /signup (no user, session or cookie), then "
                               "the two business steps. Views are page loads, not unique visitors."),
     P("Visitor conversion (signups / signup-page views)",
-      ('sum(increase(signups_total[$__range])) / sum(increase(page_views_total{page="/signup"}[$__range]))',
+      ('sum(increase(signups_total[$__range])) / clamp_min(sum(increase(page_views_total{page="/signup"}[$__range])), 1)',
        "conversion"), unit="percentunit", kind="stat", width=6,
       description="Step 1 of the funnel; step 2 is the upgrade conversion (upgrades / signups)."),
     P("Feature adoption (active workspaces with a project and a completed task)",

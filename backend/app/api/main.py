@@ -42,6 +42,7 @@ from app.core.request_middleware import ObservabilityMiddleware
 from app.core.sentry import init_sentry
 from app.faults.effects import PoolHolder, billing_timeout_hook
 from app.projects.routes import router as projects_router
+from app.rum import metrics as rum_metrics
 from app.rum.routes import router as rum_router
 from app.users.routes import router as users_router
 
@@ -91,6 +92,7 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
         faults.install(app, settings.FAULT_STATE_FILE)  # /_faults and the request-fault middleware
     if observability:
         metrics.set_app_info(settings.GIT_SHA, settings.ENVIRONMENT)
+        rum_metrics.init_funnel_series()
         # errors: sentry-sdk's `sample_rate`, left at its default 1.0 (app/core/sentry.py)
         metrics.set_sentry_sample_rates(traces=settings.SENTRY_TRACES_SAMPLE_RATE, errors=1.0,
                                         profiles=settings.SENTRY_PROFILES_SAMPLE_RATE)
