@@ -17,8 +17,8 @@ class Settings(BaseSettings):
 
     DATABASE_URL: str = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}"
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
-    # Every key this service writes starts with it (lets tests and benches share one Redis).
-    REDIS_KEY_PREFIX: str = "ns:"
+    # Every key this service writes starts with it (lets tests, benches and two products share one Redis).
+    REDIS_KEY_PREFIX: str = f"{product.SLUG}:"
     REDIS_SOCKET_TIMEOUT: float = 0.25
     REDIS_MAX_CONNECTIONS: int = 50
     # After a Redis error, skip Redis for this long (cache = miss, rate limit = in-process).
