@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from infra.product import PRODUCT, ROOT, Product
+from infra.product import CONTRACT_PORTS, PRODUCT, ROOT, Product
 
 # The template's name and slug come from copier.yml (its task passes them): no code spells them.
 ATTRIBUTION_MARKER = "copier copy --trust"  # README's third line, rewritten into the attribution line
@@ -69,14 +70,29 @@ def renamed_files(root: Path = ROOT) -> list[Path]:
             if any(fnmatch.fnmatch(rel, pattern) for pattern in RENAMED)]
 
 
+# A contract port in a loopback address of the prose (`127.0.0.1:8000`, not `127.0.0.1:80001`).
+LOOPBACK_PORT_RE = re.compile(r"(?<=127\.0\.0\.1:)(" + "|".join(map(str, CONTRACT_PORTS)) + r")(?!\d)")
+
+
+def shift_ports(text: str, product: Product = PRODUCT) -> str:
+    """The documented loopback URLs of a rendered product use its port block (product.toml port_offset).
+    Applied once, to the template's text (contract ports), as copier's task does on every render."""
+    if not product.port_offset:
+        return text
+    return LOOPBACK_PORT_RE.sub(lambda m: str(product.port(int(m.group(1)))), text)
+
+
 def rename_text(text: str, template: tuple[str, str], product: Product = PRODUCT,
-                replace: tuple[tuple[str, str], ...] = (), attribution: bool = True) -> str:
+                replace: tuple[tuple[str, str], ...] = (), attribution: bool = True, ports: bool = False) -> str:
     """template: (name, slug); replace: further (old, new) pairs, e.g. the template's quoted Slack
     channels in Terraform. attribution: the `copier copy` line becomes the one attribution line
-    (README.md only)."""
+    (README.md only). ports: the loopback URLs move to the product's port block (Markdown only;
+    configuration files get their ports from the generators)."""
     name, slug = template
     for old, new in replace:
         text = text.replace(old, new)
+    if ports:
+        text = shift_ports(text, product)
     lines = []
     for line in text.splitlines(keepends=True):
         if attribution and ATTRIBUTION_MARKER in line:
@@ -90,14 +106,17 @@ def rename_text(text: str, template: tuple[str, str], product: Product = PRODUCT
 
 def rename(template: tuple[str, str], root: Path = ROOT, product: Product = PRODUCT,
            replace: tuple[tuple[str, str], ...] = ()) -> list[str]:
-    """The template's name -> the product's in RENAMED files (idempotent; nothing when they are equal)."""
+    """The template's name -> the product's in RENAMED files, and the loopback ports of its Markdown to the
+    product's block. Idempotent: a shifted port is never a contract port (the validators refuse a block
+    that overlaps them), so a second pass changes nothing; nothing at all when the product is the template."""
     replace = tuple((old, new) for old, new in replace if old != new)
-    if (product.name, product.slug) == template and not replace:
+    if (product.name, product.slug) == template and not replace and not product.port_offset:
         return []
     changed = []
     for path in renamed_files(root):
         text = path.read_text()
-        new = rename_text(text, template, product, replace, attribution=path == root / "README.md")
+        new = rename_text(text, template, product, replace, attribution=path == root / "README.md",
+                          ports=path.suffix == ".md")
         if new != text:
             path.write_text(new)
             changed.append(path.relative_to(root).as_posix())

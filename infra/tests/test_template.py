@@ -160,7 +160,11 @@ def test_answers_reach_rules_routing_dashboards_ports_and_names(project):
     slo = (project / "monitoring/grafana/dashboards" / "acmeledger-slo.json").read_text()
     assert '"title": "Acme Ledger SLOs"' in slo and '"value": 0.005' in slo and '"value": 0.02' in slo
     assert 'NAME = "Acme Ledger"' in (project / "backend/app/core/product.py").read_text()
-    assert "# Acme Ledger" in (project / "README.md").read_text().splitlines()[0]
+    readme = (project / "README.md").read_text()
+    assert "# Acme Ledger" in readme.splitlines()[0]
+    # the documented URLs are the product's port block: the API at 8100, the app at 3100
+    assert "127.0.0.1:8100" in readme and "127.0.0.1:3100" in readme and "127.0.0.1:8000" not in readme
+    assert "127.0.0.1:5432" in readme  # the machine's PostgreSQL is no port of the block
     assert "pagerduty_service.product" in (project / "infra/pagerduty/outputs.tf").read_text()
     sentry = (project / "infra/sentry/main.tf").read_text()
     assert 'target_identifier = "#ledger-alerts"' in sentry and 'channel   = "#ledger-eng"' in sentry
