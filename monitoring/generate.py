@@ -10,11 +10,11 @@ files there that the generator no longer produces are reported (and deleted on w
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from infra import generated_files
 from monitoring import alertmanager_config, prometheus_config
 from monitoring.profiles import FAST, PRODUCTION, PROFILES
 from monitoring.rules.render import RULES_DIR, TESTS_DIR, render_rules, render_tests
@@ -42,59 +42,17 @@ def outputs() -> dict[str, str]:
     return out
 
 
-def stale_files(expected: dict[str, str], root: Path = ROOT) -> list[str]:
-    stale = []
-    for folder in OWNED_DIRS:
-        for path in sorted((root / folder).rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if path.is_file() and rel not in expected:
-                stale.append(rel)
-    return stale
-
-
 def diff(root: Path = ROOT) -> list[str]:
     """Generated paths whose committed content differs from the generator (or is missing/stale)."""
-    expected = outputs()
-    problems = []
-    for rel, content in expected.items():
-        path = root / rel
-        if not path.exists():
-            problems.append(f"missing: {rel}")
-        elif path.read_text() != content:
-            problems.append(f"differs: {rel}")
-    problems += [f"stale: {rel}" for rel in stale_files(expected, root)]
-    return problems
+    return generated_files.diff(outputs(), root, OWNED_DIRS)
 
 
 def write(root: Path = ROOT) -> list[str]:
-    expected = outputs()
-    changed = []
-    for rel, content in expected.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text() != content:
-            path.write_text(content)
-            changed.append(rel)
-    for rel in stale_files(expected, root):
-        (root / rel).unlink()
-        changed.append(f"{rel} (deleted)")
-    return changed
+    return generated_files.write(outputs(), root, OWNED_DIRS)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="fail if committed files differ")
-    args = parser.parse_args(argv)
-    if args.check:
-        problems = diff()
-        for line in problems:
-            print(line)
-        if problems:
-            print("run: .venv/bin/python -m monitoring.generate", file=sys.stderr)
-        return 1 if problems else 0
-    for rel in write():
-        print(f"wrote monitoring/{rel}")
-    return 0
+    return generated_files.main(argv, doc=__doc__, module="monitoring.generate", label="monitoring", diff=diff, write=write)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ loadtests/locustfile.py.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import yaml
 
+from infra import generated_files
 from infra.k8s import app, loadtest, monitoring
 from monitoring.yamlio import _Dumper
 
@@ -65,52 +65,17 @@ def outputs() -> dict[str, str]:
     return out
 
 
-def stale_files(expected: dict[str, str], root: Path = ROOT) -> list[str]:
-    return [p.relative_to(root).as_posix() for folder in OWNED_DIRS for p in sorted((root / folder).rglob("*"))
-            if p.is_file() and p.relative_to(root).as_posix() not in expected]
-
-
 def diff(root: Path = ROOT) -> list[str]:
-    expected = outputs()
-    problems = []
-    for rel, content in expected.items():
-        path = root / rel
-        if not path.exists():
-            problems.append(f"missing: {rel}")
-        elif path.read_text() != content:
-            problems.append(f"differs: {rel}")
-    return problems + [f"stale: {rel}" for rel in stale_files(expected, root)]
+    """Generated paths whose committed content differs from the generator (or is missing/stale)."""
+    return generated_files.diff(outputs(), root, OWNED_DIRS)
 
 
 def write(root: Path = ROOT) -> list[str]:
-    expected = outputs()
-    changed = []
-    for rel, content in expected.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text() != content:
-            path.write_text(content)
-            changed.append(rel)
-    for rel in stale_files(expected, root):
-        (root / rel).unlink()
-        changed.append(f"{rel} (deleted)")
-    return changed
+    return generated_files.write(outputs(), root, OWNED_DIRS)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="fail if committed files differ")
-    args = parser.parse_args(argv)
-    if args.check:
-        problems = diff()
-        for line in problems:
-            print(line)
-        if problems:
-            print("run: .venv/bin/python -m infra.k8s.generate", file=sys.stderr)
-        return 1 if problems else 0
-    for rel in write():
-        print(f"wrote infra/k8s/{rel}")
-    return 0
+    return generated_files.main(argv, doc=__doc__, module="infra.k8s.generate", label="infra/k8s", diff=diff, write=write)
 
 
 if __name__ == "__main__":
