@@ -143,12 +143,7 @@ class Process:
         """Stop by PID (its process group); reap it; remove its pid file."""
         if self.alive():
             stop_pid(self.pid, self.started, grace)
-        try:
-            self.popen.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        if self.pidfile is not None:
-            self.pidfile.unlink(missing_ok=True)
+        self._reap()
 
     def kill(self) -> None:
         """SIGKILL its process group at once (a crash: no graceful stop); reap it; remove its pid file."""
@@ -157,6 +152,9 @@ class Process:
                 os.killpg(self.pid, signal.SIGKILL) if _pgid(self.pid) == self.pid else os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        self._reap()
+
+    def _reap(self) -> None:
         try:
             self.popen.wait(5)
         except subprocess.TimeoutExpired:
