@@ -51,6 +51,9 @@ async function main() {
         logLevel: 'error',
         onlyCategories: ['performance'],
         ...(run.cookie ? { extraHeaders: { Cookie: run.cookie } } : {}),
+        // LIGHTHOUSE_CPU_PROFILE=1 (with LIGHTHOUSE_DUMP_DIR): V8's sampling profiler in the trace, to see
+        // which functions a long task runs (adds overhead: not for measured runs).
+        ...(DUMP_DIR && process.env.LIGHTHOUSE_CPU_PROFILE === '1' ? { additionalTraceCategories: 'disabled-by-default-v8.cpu_profiler' } : {}),
       };
       const config = run.formFactor === 'desktop' ? desktopConfig : undefined;
       try {
