@@ -16,6 +16,8 @@ import {
   SDK_VERSION,
   breadcrumbsIntegration,
   browserSessionIntegration,
+  consoleIntegration,
+  cultureContextIntegration,
   dedupeIntegration,
   defaultStackParser,
   eventFiltersIntegration,
@@ -49,11 +51,15 @@ export function normaliseFrame<F extends StackFrame>(frame: F): F {
   return frame;
 }
 
-/** Next's redirect() and notFound() travel as thrown errors; @sentry/nextjs drops them too. */
+/** Next's redirect() travels as a thrown error (digest NEXT_REDIRECT;..., also as a cause); @sentry/nextjs drops it. */
 export function isNextNavigationSignal(event: { exception?: { values?: Array<{ value?: string }> } }, hint?: { originalException?: unknown }): boolean {
-  const original = hint?.originalException as { digest?: unknown } | undefined;
-  const digest = typeof original?.digest === 'string' ? original.digest : '';
-  return digest.startsWith('NEXT_REDIRECT') || digest.startsWith('NEXT_HTTP_ERROR_FALLBACK') || event.exception?.values?.[0]?.value === 'NEXT_REDIRECT';
+  let subject: unknown = hint?.originalException;
+  for (let depth = 0; depth <= 5 && subject instanceof Error; depth += 1) {
+    const { digest } = subject as Error & { digest?: unknown };
+    if (typeof digest === 'string' && digest.startsWith('NEXT_REDIRECT;')) return true;
+    subject = subject.cause;
+  }
+  return event.exception?.values?.[0]?.value === 'NEXT_REDIRECT';
 }
 
 /**
@@ -62,18 +68,19 @@ export function isNextNavigationSignal(event: { exception?: { values?: Array<{ v
  * gets a stack from a cross-origin script) is left out: every script here is same-origin, where
  * the global `error` handler (GlobalHandlers) already sees the full error, and the wrappers put a
  * Sentry frame around every callback of the page, React's event handlers included.
- * Also left out from the defaults: Console (console.* as breadcrumbs is kept by Breadcrumbs),
- * ConversationId (AI agents) and CultureContext (locale and time zone on events).
+ * Also left out from the defaults: ConversationId (conversation IDs of AI agent calls; the app makes none).
  */
 export function errorIntegrations() {
   return [
     eventFiltersIntegration(),
     functionToStringIntegration(),
     breadcrumbsIntegration(),
+    consoleIntegration(),
     globalHandlersIntegration(),
     linkedErrorsIntegration(),
     dedupeIntegration(),
     httpContextIntegration(),
+    cultureContextIntegration(),
     browserSessionIntegration(),
     rewriteFramesIntegration({ iteratee: normaliseFrame }),
   ];

@@ -40,3 +40,5 @@ export const httpContextIntegration = nothing;
 export const linkedErrorsIntegration = nothing;
 export const rewriteFramesIntegration = nothing;
 export const browserTracingIntegration = nothing;
+export const consoleIntegration = nothing;
+export const cultureContextIntegration = nothing;
