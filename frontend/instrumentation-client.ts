@@ -3,11 +3,14 @@
 // Without NEXT_PUBLIC_SENTRY_DSN (local), envelopes go to Spotlight through the same-origin
 // relay /_spotlight (proxy.ts forwards it to the server's SENTRY_SPOTLIGHT_URL).
 //
-// Start-up cost (docs/benchmarks.md, "Frontend"): errors and tracing start here, before
-// hydration, so an error on first paint is captured with its request ID and the page-load span
-// starts at navigation. Session Replay is a separate chunk added once the page has settled
-// (lib/sentry/replay.ts, lib/sentry/whenIdle.ts): its on-error buffer starts then, not at navigation.
-import * as Sentry from '@sentry/nextjs';
+// Start-up cost (docs/benchmarks.md, "Frontend"), in three parts:
+// - errors start here, before hydration (lib/sentry/browserClient.ts, the SDK's tree-shakeable
+//   BrowserClient setup), so an error on first paint is captured with its request ID;
+// - tracing is a chunk of its own requested right now (lib/sentry/tracing.ts): the page-load span
+//   still starts at navigation, sentry-trace goes with every /api call made after it ran;
+// - Session Replay is a chunk added once the page has settled (lib/sentry/replay.ts,
+//   lib/sentry/whenIdle.ts): its on-error buffer starts then, not at navigation.
+import { startBrowserClient } from './lib/sentry/browserClient';
 import { DATA_COLLECTION, SCRUBBING_HOOKS, browserSentryTarget, sampleRate } from './lib/sentry/options';
 import { whenSettled } from './lib/sentry/whenIdle';
 
@@ -26,7 +29,7 @@ const target = browserSentryTarget(
  */
 const REPLAY_START = { quietMs: 2000, maxWaitMs: 10_000 };
 
-Sentry.init({
+startBrowserClient({
   dsn: target.dsn,
   tunnel: target.tunnel,
   environment,
@@ -40,10 +43,29 @@ Sentry.init({
   ...SCRUBBING_HOOKS,
 });
 
+type Tracing = typeof import('./lib/sentry/tracing');
+let tracing: Tracing | undefined;
+
 if (target.dsn) {
+  // Requested from a task of its own (inserting the chunk's <script> measured ~35 ms of main thread
+  // inside the first-load chunk's evaluation, in Lighthouse's mobile profile), and started in the
+  // task after the chunk's evaluation (together they were one ~19 ms task, 76 ms at 4x CPU).
+  setTimeout(() => {
+    void import('./lib/sentry/tracing').then((loaded) => {
+      setTimeout(() => {
+        tracing = loaded;
+        loaded.startTracing();
+      }, 0);
+    });
+  }, 0);
   whenSettled(() => {
-    void import('./lib/sentry/replay').then(({ startReplay }) => startReplay());
+    // Two tasks, not one: the chunk's evaluation, then (after a macrotask yield) Replay's start
+    // (session, first DOM snapshot, worker). Together they were one ~40 ms task (160 ms at 4x CPU).
+    void import('./lib/sentry/replay').then(({ startReplay }) => setTimeout(startReplay, 0));
   }, REPLAY_START);
 }
 
-export const onRouterTransitionStart = Sentry.captureRouterTransitionStart;
+/** Next calls this on every App Router navigation; a navigation before tracing has loaded is not traced. */
+export function onRouterTransitionStart(...args: Parameters<Tracing['captureRouterTransitionStart']>): void {
+  tracing?.captureRouterTransitionStart(...args);
+}

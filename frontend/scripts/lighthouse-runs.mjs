@@ -14,7 +14,8 @@ import { launch } from 'chrome-launcher';
 import lighthouse, { desktopConfig } from 'lighthouse';
 
 const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
-// LIGHTHOUSE_DUMP_DIR=<dir>: also write each full report there (<key>.json), to look into one run.
+// LIGHTHOUSE_DUMP_DIR=<dir>: also write each full report there (<key>.json) and its trace (<key>.trace.json),
+// to look into one run.
 const DUMP_DIR = process.env.LIGHTHOUSE_DUMP_DIR;
 
 async function readStdin() {
@@ -50,13 +51,21 @@ async function main() {
         logLevel: 'error',
         onlyCategories: ['performance'],
         ...(run.cookie ? { extraHeaders: { Cookie: run.cookie } } : {}),
+        // LIGHTHOUSE_CPU_PROFILE=1 (with LIGHTHOUSE_DUMP_DIR): V8's sampling profiler in the trace, to see
+        // which functions a long task runs (adds overhead: not for measured runs).
+        ...(DUMP_DIR && process.env.LIGHTHOUSE_CPU_PROFILE === '1' ? { additionalTraceCategories: 'disabled-by-default-v8.cpu_profiler' } : {}),
       };
       const config = run.formFactor === 'desktop' ? desktopConfig : undefined;
       try {
         const result = await lighthouse(run.url, flags, config);
         const lhr = result?.lhr;
         if (!lhr) throw new Error('no result');
-        if (DUMP_DIR) writeFileSync(path.join(DUMP_DIR, `${run.key.replace(/[^A-Za-z0-9_.-]+/g, '_')}.json`), result.report);
+        if (DUMP_DIR) {
+          const base = path.join(DUMP_DIR, run.key.replace(/[^A-Za-z0-9_.-]+/g, '_'));
+          writeFileSync(`${base}.json`, result.report);
+          // The main-thread trace Lighthouse simulated from (for task-level attribution: scripts/trace-tasks.mjs).
+          if (result.artifacts?.Trace) writeFileSync(`${base}.trace.json`, JSON.stringify(result.artifacts.Trace));
+        }
         if (lhr.runtimeError) throw new Error(`${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
         process.stdout.write(
           `${JSON.stringify({

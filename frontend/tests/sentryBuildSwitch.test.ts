@@ -39,11 +39,11 @@ describe('the Sentry build switch (next.config.ts)', () => {
     for (const on of [undefined, '', 'on', '1', 'true']) expect(sentryCompiledOut(on)).toBe(false);
   });
 
-  it('the no-op SDK has every function the app calls', () => {
+  it('the no-op SDK has every name the app uses', () => {
     const used = sdkNamesUsed();
     expect(used.size).toBeGreaterThan(3); // positive control: the scan finds the app's calls
     expect(used).toContain('captureException');
-    const missing = [...used].filter((name) => typeof (compiledOut as Record<string, unknown>)[name] !== 'function');
+    const missing = [...used].filter((name) => (compiledOut as Record<string, unknown>)[name] === undefined);
     expect(missing).toEqual([]);
   });
 

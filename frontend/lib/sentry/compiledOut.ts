@@ -19,3 +19,26 @@ export const captureRouterTransitionStart = nothing;
 export const replayIntegration = (): { name: string } => ({ name: 'Replay' });
 export const setTag = nothing;
 export const setUser = nothing;
+
+// lib/sentry/browserClient.ts and lib/sentry/tracing.ts: the client and its integrations.
+export class BrowserClient {
+  init(): void {}
+  addEventProcessor(): void {}
+}
+export const SDK_VERSION = '0.0.0';
+export const setCurrentClient = nothing;
+export const getCurrentScope = (): { setContext: Anything } => ({ setContext: nothing });
+export const makeFetchTransport = nothing;
+export const defaultStackParser = nothing;
+export const breadcrumbsIntegration = nothing;
+export const browserSessionIntegration = nothing;
+export const dedupeIntegration = nothing;
+export const eventFiltersIntegration = nothing;
+export const functionToStringIntegration = nothing;
+export const globalHandlersIntegration = nothing;
+export const httpContextIntegration = nothing;
+export const linkedErrorsIntegration = nothing;
+export const rewriteFramesIntegration = nothing;
+export const browserTracingIntegration = nothing;
+export const consoleIntegration = nothing;
+export const cultureContextIntegration = nothing;
