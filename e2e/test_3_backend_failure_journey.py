@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import expect
 
+from infra.product import PRODUCT
 from loadtests.catalogue import fault_of
 from support import api, backend_log, faults, mixpanel, prometheus
 from support.browser import BrowserJourney
@@ -47,7 +48,7 @@ def failure(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry) -> 
     run = FailureRun(journey=journey, user=user, project_name=f"Doomed {secrets.token_hex(3)}")
     run.before = prometheus.values(stack.prometheus_url, COUNTERS)
     # An existing session: the httpOnly cookie the backend would set, and the UI's signed-in hint.
-    journey.context.add_cookies([{"name": "ns_session", "value": user.token, "url": stack.frontend_url,
+    journey.context.add_cookies([{"name": PRODUCT.session_cookie, "value": user.token, "url": stack.frontend_url,
                                   "httpOnly": True, "sameSite": "Lax"}])
     journey.context.add_init_script("window.localStorage.setItem('ns_signed_in', '1')")
     page = journey.page

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from infra.product import PRODUCT
 from loadtests.catalogue import fault_of
 from support import backend_log, faults, mixpanel
 from support.browser import BrowserJourney
@@ -70,7 +71,7 @@ def exposed(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry, spo
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(re.compile(r"/dashboard$"))
         for cookie in journey.context.cookies():
-            if cookie["name"] == "ns_session":
+            if cookie["name"] == PRODUCT.session_cookie:
                 canaries.add("token", cookie["value"], j)
 
         page.goto("/pricing")

@@ -59,6 +59,12 @@ class Product:
     def runbook_base_url(self) -> str:
         return f"{self.repository_url.rstrip('/')}/blob/main/monitoring/runbooks"
 
+    @property
+    def session_cookie(self) -> str:
+        """The session cookie's name. Cookies are per host, not per port: two products side by side on
+        127.0.0.1 (port_offset) must not overwrite each other's session."""
+        return f"{self.slug}_session"
+
     def port(self, contract_port: int) -> int:
         return contract_port + self.port_offset
 

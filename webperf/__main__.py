@@ -48,7 +48,7 @@ def loadavg() -> str:
 
 
 def sign_up(backend_url: str) -> str:
-    """A fresh user with three projects; returns the session token (the ns_session cookie's value)."""
+    """A fresh user with three projects; returns the session token (the session cookie's value)."""
     email = f"bench-{secrets.token_hex(6)}@example.test"
     response = httpx.post(f"{backend_url}/api/auth/signup", timeout=15,
                           json={"email": email, "password": secrets.token_urlsafe(16), "name": "Bench User"})
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.wait_ready(svc, stack.start(svc))
             urls[name] = ports.url("frontend")
         token = sign_up(stack.env["BACKEND_URL"])
-        cookie = f"ns_session={token}"
+        cookie = f"{PRODUCT.session_cookie}={token}"
 
         loads: dict[tuple[str, str], firstload.FirstLoad] = {}
         for name, base in urls.items():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.users.deps import SESSION_COOKIE
 from tests.conftest import bearer, signup, table_counts
 
 
@@ -25,7 +26,7 @@ async def test_signup_creates_user_workspace_session_and_event(client, db):
 async def test_signup_sets_httponly_cookie_that_authenticates(client, db):
     response = await client.post("/api/auth/signup", json={"email": "c@example.com", "password": "unusual-pass-9", "name": "C"})
     cookie = response.headers["set-cookie"]
-    assert "ns_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     me = await client.get("/api/me")  # the client keeps the cookie
     assert me.status_code == 200 and me.json()["email"] == "c@example.com"
 

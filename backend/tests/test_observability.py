@@ -14,7 +14,7 @@ from fastapi import Request
 from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
-from app.users.deps import CurrentPrincipal
+from app.users.deps import SESSION_COOKIE, CurrentPrincipal
 from tests.conftest import bearer, signup
 
 PASSWORD = "s3cret-Passw0rd-xyz"
@@ -64,7 +64,7 @@ async def test_unhandled_exception_reaches_sentry_scrubbed_with_request_id(make_
             response = await c.post(
                 "/api/test/explode",
                 json={"email": EMAIL, "password": PASSWORD},
-                headers={**bearer(user["token"]), "X-Request-ID": "req-explode-1", "Cookie": f"ns_session={user['token']}"},
+                headers={**bearer(user["token"]), "X-Request-ID": "req-explode-1", "Cookie": f"{SESSION_COOKIE}={user['token']}"},
             )
     sentry_sdk.flush()
     assert response.status_code == 500

@@ -3,3 +3,4 @@ export const PRODUCT_NAME = "Northstar";
 export const PRODUCT_SLUG = "northstar";
 export const PRODUCT_SERVICE = "backend";
 export const PRODUCT_FAULT_ROUTES = true;
+export const PRODUCT_SESSION_COOKIE = "northstar_session";

@@ -1,11 +1,12 @@
 // A non-secret hint that this browser has a session, so the UI can pick nav links and
 // skip business events that would only get a 401. The session itself is the backend's
-// httpOnly `ns_session` cookie; no token is ever stored here.
+// httpOnly session cookie (PRODUCT_SESSION_COOKIE); no token is ever stored here.
+import { PRODUCT_SESSION_COOKIE } from './product';
 
 const KEY = 'ns_signed_in';
 
 /** The backend's session cookie (backend/app/users/deps.py SESSION_COOKIE); server pages test only its presence. */
-export const SESSION_COOKIE = 'ns_session';
+export const SESSION_COOKIE = PRODUCT_SESSION_COOKIE;
 const listeners = new Set<() => void>();
 
 function storage(): Storage | null {

@@ -4,7 +4,7 @@
 // Used by `make bench-frontend` (webperf/); reads a JSON plan on stdin, writes one JSON line per run:
 //
 //   stdin:  {"runs": [{"key": "...", "url": "http://127.0.0.1:PORT/login", "formFactor": "mobile"|"desktop",
-//                      "cookie": "ns_session=..." (optional)}, ...]}
+//                      "cookie": "<slug>_session=..." (optional)}, ...]}
 //   stdout: {"key": "...", "score": 0.97, "tbt": 120.5, "lcp": 1800.2, "fcp": 900.1, "cls": 0.0,
 //            "scripts": [{"url": ..., "transferSize": ..., "resourceSize": ...}], "warnings": [...]}
 //           or {"key": "...", "error": "..."}
@@ -63,7 +63,7 @@ async function main() {
         if (DUMP_DIR) {
           const base = path.join(DUMP_DIR, run.key.replace(/[^A-Za-z0-9_.-]+/g, '_'));
           writeFileSync(`${base}.json`, result.report);
-          // The main-thread trace Lighthouse simulated from (for task-level attribution: scripts/trace-tasks.mjs).
+          // The main-thread trace Lighthouse simulated from (for task-level attribution, e.g. in Chromium's performance panel).
           if (result.artifacts?.Trace) writeFileSync(`${base}.trace.json`, JSON.stringify(result.artifacts.Trace));
         }
         if (lhr.runtimeError) throw new Error(`${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);

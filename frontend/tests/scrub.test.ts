@@ -15,6 +15,7 @@ import {
   sentryBaggageOnly,
 } from '@/lib/sentry/scrub';
 import { SCRUBBING_HOOKS } from '@/lib/sentry/options';
+import { PRODUCT_SESSION_COOKIE } from '@/lib/product';
 
 const PASSWORD = 'Canary-Pw-0123456789abcdef';
 const EMAIL = 'canary-1a2b3c@example.com';
@@ -131,7 +132,7 @@ describe('span, breadcrumb and event hooks', () => {
       request: {
         url: `http://127.0.0.1:3000/pricing?email=${EMAIL}`,
         query_string: `password=${PASSWORD}&email=${EMAIL}&page=1`,
-        cookies: { ns_session: TOKEN },
+        cookies: { [PRODUCT_SESSION_COOKIE]: TOKEN },
         headers: {
           Referer: `http://127.0.0.1:3000/login?email=${EMAIL}&password=${PASSWORD}&token=${TOKEN}`,
           'X-Auth-Token': TOKEN,

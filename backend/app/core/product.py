@@ -4,3 +4,4 @@ NAME = "Northstar"
 SLUG = "northstar"
 SERVICE = "backend"
 FAULT_ROUTES = True
+SESSION_COOKIE = "northstar_session"

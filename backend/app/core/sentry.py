@@ -55,7 +55,7 @@ from sentry_sdk.transport import Transport
 from sentry_sdk.utils import capture_internal_exceptions
 from sentry_sdk.worker import BackgroundWorker
 
-from app.core import correlation
+from app.core import correlation, product
 from app.core.client_address import VIA_TRUSTED_PROXY
 from app.core.config import Settings
 from app.core.logging import scrub_text
@@ -66,7 +66,7 @@ UNSAMPLED_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/rum/vitals"}
 # Our extension of sentry_sdk's denylists (keys are compared lower-cased, exact match).
 EXTRA_DENYLIST = [
     "password", "new_password", "old_password", "password_hash", "token", "access_token", "refresh_token",
-    "id_token", "session_token", "ns_session", "session_id", "sessionid", "cookie", "cookies",
+    "id_token", "session_token", product.SESSION_COOKIE, "session_id", "sessionid", "cookie", "cookies",
     "authorization", "x-api-key", "api-key", "email", "e-mail", "email_address", "mixpanel_token",
     "card_number", "cvc",
 ]

@@ -6,14 +6,14 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import correlation
+from app.core import correlation, product
 from app.core.client_address import rate_limit_key
 from app.core.db import get_session
 from app.core.errors import TooManyRequests, Unauthorized
 from app.users import service
 from app.users.service import Principal
 
-SESSION_COOKIE = "ns_session"
+SESSION_COOKIE = product.SESSION_COOKIE
 
 _bearer = HTTPBearer(auto_error=False, description="Session token from signup/login")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="httpOnly session cookie")

@@ -13,7 +13,7 @@ export interface User {
 
 export interface AuthResponse {
   user: User;
-  token: string; // also set as the httpOnly ns_session cookie; never stored by the frontend
+  token: string; // also set as the httpOnly session cookie (PRODUCT_SESSION_COOKIE); never stored by the frontend
 }
 
 export interface Project {

@@ -35,7 +35,7 @@ import { version as reactVersion } from 'react';
 
 type StackFrame = { filename?: string; in_app?: boolean };
 
-// @sentry/nextjs client/clientNormalizationIntegration.ts: Next's own runtime chunks are not app code.
+// As @sentry/nextjs's nextjsClientStackFrameNormalizationIntegration (in its client build): Next's own runtime chunks are not app code.
 const NEXTJS_INTERNAL_CHUNK = /\/_next\/static\/chunks\/(main-|main-app-|polyfills-|webpack-|framework-|framework\.)[0-9a-f]+\.js(:\d+)*$/;
 
 /** `<origin>/_next/static/...` -> `app:///_next/static/...` (what uploaded source maps are keyed by). */

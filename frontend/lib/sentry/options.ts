@@ -50,7 +50,7 @@ export function browserSentryTarget(dsn: string | undefined, environment: string
 
 /**
  * What the SDK may collect (SDK v11 `dataCollection`, which replaced `sendDefaultPii`).
- * No bodies (signup and login carry passwords), no cookies (`ns_session` is the credential),
+ * No bodies (signup and login carry passwords), no cookies (the session cookie is the credential),
  * no automatic user fields, and only harmless headers.
  */
 export const DATA_COLLECTION = {

@@ -9,6 +9,8 @@
 // sees URLs the SDK collected itself, matches key snippets only and leaves e-mail values alone,
 // so these hooks are written by hand.
 
+import { PRODUCT_SESSION_COOKIE } from '../product';
+
 export const FILTERED = '[Filtered]';
 export const EMAIL_REDACTED = '[email]';
 
@@ -23,7 +25,7 @@ const DENYLIST_KEYS = [
   'x_real_ip', 'ip_address', 'remote_addr',
   // backend EXTRA_DENYLIST
   'new_password', 'old_password', 'password_hash', 'access_token', 'refresh_token', 'id_token', 'session_token',
-  'ns_session', 'session_id', 'cookies', 'x-api-key', 'api-key', 'email', 'e-mail', 'email_address',
+  PRODUCT_SESSION_COOKIE, 'session_id', 'cookies', 'x-api-key', 'api-key', 'email', 'e-mail', 'email_address',
   'mixpanel_token', 'card_number', 'cvc',
 ];
 
@@ -35,7 +37,7 @@ const SECRET_KEY_PARTS = [
 ];
 
 /** For the SDK's own `urlQueryParams: { deny }` filter (it matches substrings of keys). */
-export const SECRET_QUERY_KEY_PARTS: readonly string[] = [...SECRET_KEY_PARTS, 'auth', 'csrf', 'cvc', 'ns_session'];
+export const SECRET_QUERY_KEY_PARTS: readonly string[] = [...SECRET_KEY_PARTS, 'auth', 'csrf', 'cvc', PRODUCT_SESSION_COOKIE];
 
 const normaliseKey = (key: string): string => key.trim().toLowerCase().replace(/-/g, '_');
 const DENYLIST = new Set(DENYLIST_KEYS.map(normaliseKey));
