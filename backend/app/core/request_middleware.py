@@ -79,7 +79,7 @@ class ObservabilityMiddleware:
                 message["headers"] = [*message.get("headers", ()), request_id_header]
             await send(message)
 
-        # Every request gets its own Sentry scopes (~4 us): breadcrumbs and captured errors belong to
+        # Every request gets its own Sentry scopes (~5 us): breadcrumbs and captured errors belong to
         # this request only, and an error of an unsampled request still carries this request's trace
         # (the browser's, when it sent sentry-trace) rather than one shared by the whole worker.
         sentry_scopes = enter_request_scopes()

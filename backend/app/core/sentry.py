@@ -362,17 +362,17 @@ def init_sentry(settings: Settings, transport: Transport | None = None) -> None:
     sentry_sdk.init(**build_options(settings, transport))
     if not sentry_sdk.get_client().options["debug"]:
         # sentry-sdk sets its own logger to DEBUG at import and drops every record in a filter
-        # unless `debug` is on (sentry_sdk/debug.py), so each of its debug calls (two per sampled
+        # unless `debug` is on (sentry-sdk 2.75, module sentry_sdk.debug), so each of its debug calls (two per sampled
         # transaction in start_transaction) built a LogRecord, with a stack walk, for nothing.
         # Without `debug` the filter drops every level, so raising the level changes no output.
         sdk_logger.setLevel(logging.WARNING)
 
 
 def enter_request_scopes() -> tuple[Token[Any], Token[Any]]:
-    """What `sentry_sdk.isolation_scope()` does on entry (fork the current and the isolation scope,
-    make the forks current), without the generator context manager around it (≈ 1.5 µs of its
-    ≈ 5 µs per request, docs/benchmarks.md). Written by hand against sentry-sdk's two scope
-    contextvars (sentry_sdk/scope.py, 2.75); tests/test_observability.py checks the isolation."""
+    """What `sentry_sdk.isolation_scope()` does on entry: fork the current and the isolation scope
+    and set the forks as current; without the generator context manager around it (≈ 0.4 µs per
+    request, docs/benchmarks.md). Written by hand against sentry-sdk's two scope contextvars
+    (module sentry_sdk.scope, 2.75); tests/test_observability.py checks the isolation."""
     current_token = _current_scope_var.set(Scope.get_current_scope().fork())
     isolation_token = _isolation_scope_var.set(Scope.get_isolation_scope().fork())
     return current_token, isolation_token
