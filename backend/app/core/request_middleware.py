@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import correlation, metrics
 from app.core.error_reporting import MAX_LOGGED_PATH, report_unhandled_exception
 from app.core.access_log import write_access_line
-from app.core.sentry import TRACED_SCOPE_KEY, RequestSampler
+from app.core.sentry import TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes, exit_request_scopes
 
 
 class ObservabilityMiddleware:
@@ -82,8 +82,7 @@ class ObservabilityMiddleware:
         # Every request gets its own Sentry scopes (~5 us): breadcrumbs and captured errors belong to
         # this request only, and an error of an unsampled request still carries this request's trace
         # (the browser's, when it sent sentry-trace) rather than one shared by the whole worker.
-        sentry_scopes = sentry_sdk.isolation_scope()
-        sentry_scopes.__enter__()
+        sentry_scopes = enter_request_scopes()
         trace_id = ctx.trace_id = _begin_request_trace(scope["headers"]) or trace_id
         try:
             if traced and sentry_sdk.get_client().is_active():
@@ -109,7 +108,7 @@ class ObservabilityMiddleware:
                 metrics.record_rate_limit_rejection(ctx.rate_limited_scope)
             write_access_line(request_id, method, route, scope["path"][:MAX_LOGGED_PATH], status,
                               round(duration * 1000, 2), ctx.user_id, trace_id)
-            sentry_scopes.__exit__(None, None, None)
+            exit_request_scopes(sentry_scopes)
             correlation.end(token)
 
 

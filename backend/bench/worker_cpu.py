@@ -1,0 +1,116 @@
+"""CPU per request of the uvicorn worker under wrk, by thread: where a variant's extra cost is spent.
+
+    cd backend && ../.venv/bin/python -m bench.worker_cpu [--duration 5] [--rounds 1] [--only bare always-on ...]
+
+The same variants, app, database set-up and wrk load as `bench.run`, but instead of the ratio of
+requests/s (which moves by several points between runs on a shared machine) it prints the
+worker's own CPU time per request, read from /proc before and after each wrk run: user and
+system time, the event loop's thread and the other threads (sentry-sdk's transport worker) apart,
+and voluntary context switches. The worker is CPU-bound at -c32, so these µs are what the
+throughput ratios are made of, and they move far less with the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy.engine import make_url
+
+from app.core import product
+from bench import run as bench_run
+from bench.loopback_sink import LoopbackSink
+from infra.local.app_server import LiveServer
+from infra.local.services import BACKEND_DIR
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _times(stat_path: Path) -> tuple[float, float]:
+    fields = stat_path.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICK, int(fields[12]) / TICK  # utime, stime
+
+
+def sample(pid: int) -> dict[str, float]:
+    """user, sys, main-thread and other-thread CPU seconds, voluntary context switches."""
+    user, system = _times(Path(f"/proc/{pid}/stat"))
+    main = sum(_times(Path(f"/proc/{pid}/task/{pid}/stat")))
+    others = 0.0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        if int(task) != pid:
+            with contextlib.suppress(OSError):
+                others += sum(_times(Path(f"/proc/{pid}/task/{task}/stat")))
+    status = Path(f"/proc/{pid}/status").read_text()
+    switches = sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary_ctxt"))
+    return {"user": user, "sys": system, "main": main, "others": others, "switches": switches}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", nargs="*", default=["bare", "always-on", "traced-10%"])
+    args = parser.parse_args()
+    variants = [v for v in bench_run.VARIANTS if v.name in args.only]
+
+    server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
+    run = uuid.uuid4().hex[:8]
+    db_name = f"{product.SLUG}_bench_{run}"
+    db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
+    redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    prefix = f"nsbench:{run}:"
+    sink = LoopbackSink()
+    base_env = {
+        "SENTRY_DSN": "", "SENTRY_SPOTLIGHT_URL": sink.url, "BENCH_SINK_URL": sink.url,
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"), "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "RATE_LIMIT_AUTH_PER_MINUTE": "0", "LOG_LEVEL": "WARNING",
+    }
+    log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
+    load_before = bench_run.load_average()
+    asyncio.run(bench_run._admin(server_url, f'CREATE DATABASE "{db_name}"'))
+    try:
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
+                       env={**os.environ, "DATABASE_URL": db_url}, capture_output=True)
+        with contextlib.ExitStack() as stack:
+            targets = {}
+            for v in variants:
+                server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
+                                                        log_path=log_dir / f"bench-cpu-{v.name}.log"))
+                targets[v.name] = (server, *bench_run.seed(server.url))
+            print(f"{'endpoint':<22}{'variant':<14}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"
+                  f"{'other thr.':>11}{'vol. cs':>8}   (worker CPU per request)")
+            for _ in range(args.rounds):
+                for label, path in bench_run.ENDPOINTS.items():
+                    for v in variants:
+                        server, token, project_id = targets[v.name]
+                        before = sample(server.process.pid)
+                        result = bench_run.wrk(server.url + path.format(project_id=project_id), token,
+                                               args.duration, args.connections)
+                        after = sample(server.process.pid)
+                        n = max(1.0, result.rps * args.duration)
+                        d = {k: (after[k] - before[k]) / n for k in after}
+                        print(f"{label:<22}{v.name:<14}{result.rps:>7.0f}{d['user'] * 1e6:>9.0f}{d['sys'] * 1e6:>8.0f}"
+                              f"{d['main'] * 1e6:>12.0f}{d['others'] * 1e6:>11.0f}{d['switches']:>8.2f}", flush=True)
+    finally:
+        asyncio.run(bench_run._admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        redis = Redis.from_url(redis_url)
+        keys = list(redis.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            redis.delete(*keys)
+        redis.close()
+    print(f"(load average {load_before} before, {bench_run.load_average()} after; sink received {sink.received})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
