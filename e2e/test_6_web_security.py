@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -255,8 +255,13 @@ def test_frontend_metrics_only_for_loopback_scrapers(stack: Stack) -> None:
     assert spoofed.status_code == 403 and "nextjs_requests_total" not in spoofed.text, \
         f"from 127.0.0.2 with a spoofed X-Forwarded-For: {spoofed.status_code}"
     assert "nextjs_requests_total" in httpx.get(f"{stack.frontend_url}/api/metrics", timeout=5).text
-    up = prometheus.value(stack.prometheus_url, 'up{job="nextjs"}')
-    assert up == 1, f"Prometheus cannot scrape the frontend: up{{job=nextjs}} = {up}"
+    # this run's target: Prometheus keeps its TSDB across test-stack restarts, so an earlier run's
+    # frontend (another free port) still has an `up` series within the 5-minute lookback
+    instance = urlsplit(stack.frontend_url).netloc
+    query = f'up{{job="nextjs", instance="{instance}"}}'
+    # polled: right after the stack starts, the target may not have been scraped yet (empty = 0)
+    eventually(lambda: prometheus.value(stack.prometheus_url, query) == 1, timeout=20,
+               what=f"Prometheus to scrape the frontend ({query} == 1)")
 
 
 # --- X-Forwarded-For ---------------------------------------------------------------------------
