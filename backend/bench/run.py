@@ -11,6 +11,7 @@ Add a variant by appending to VARIANTS (name, env overrides).
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,6 +246,41 @@ def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+
+@contextlib.contextmanager
+def bench_environment(sink_url: str) -> Iterator[dict[str, str]]:
+    """A throwaway migrated database and a Redis key prefix of its own, as the variants' environment
+    (telemetry to the loopback sink at sink_url); the database is dropped and the keys deleted after."""
+    server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
+    run = uuid.uuid4().hex[:8]
+    db_name = f"{product.SLUG}_bench_{run}"
+    db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
+    redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    prefix = f"nsbench:{run}:"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
+    try:
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
+                       env={**os.environ, "DATABASE_URL": db_url}, capture_output=True)
+        yield {
+            "SENTRY_DSN": "",
+            "SENTRY_SPOTLIGHT_URL": sink_url,
+            "BENCH_SINK_URL": sink_url,
+            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"),
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": prefix,
+            "RATE_LIMIT_AUTH_PER_MINUTE": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        redis = Redis.from_url(redis_url)
+        keys = list(redis.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            redis.delete(*keys)
+        redis.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 8)))
@@ -258,47 +295,20 @@ def main() -> int:
         name, _, assignments = spec.partition(":")
         VARIANTS.append(Variant(name, dict(a.split("=", 1) for a in assignments.split(",") if a)))
 
-    server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
-    run = uuid.uuid4().hex[:8]
-    db_name = f"{product.SLUG}_bench_{run}"
-    db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
-    redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    prefix = f"nsbench:{run}:"
     from bench.loopback_sink import LoopbackSink
 
     sink = LoopbackSink()
-    base_env = {
-        "SENTRY_DSN": "",
-        "SENTRY_SPOTLIGHT_URL": sink.url,
-        "BENCH_SINK_URL": sink.url,
-        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"),
-        "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "RATE_LIMIT_AUTH_PER_MINUTE": "0",
-        "LOG_LEVEL": "WARNING",
-    }
     variants = [v for v in VARIANTS if not args.only or v.name in args.only]
 
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{db_name}"'))
     started = time.monotonic()
     load_before = load_average()
     all_results: dict[str, dict[str, Result]] = {}
-    try:
-        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
-                       env={**os.environ, "DATABASE_URL": db_url}, capture_output=True)
+    with bench_environment(sink.url) as base_env:
         if args.rounds > 1:
             all_results = run_interleaved(variants, base_env, args.duration, args.connections, args.rounds)
         for variant in variants if args.rounds <= 1 else []:
             print(f"[bench] {variant.name}: {args.duration}s per endpoint, {args.connections} connections", flush=True)
             all_results[variant.name] = run_variant(variant, base_env, args.duration, args.connections)
-    finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        redis = Redis.from_url(redis_url)
-        keys = list(redis.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            redis.delete(*keys)
-        redis.close()
     if all_results:
         print_table(all_results)
         print_targets(check_targets(all_results))

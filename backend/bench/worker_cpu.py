@@ -13,24 +13,14 @@ throughput ratios are made of, and they move far less with the machine's load.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
-import subprocess
 import sys
-import tempfile
-import time
-import uuid
 from pathlib import Path
 
-from redis import Redis
-from sqlalchemy.engine import make_url
-
-from app.core import product
 from bench import run as bench_run
 from bench.loopback_sink import LoopbackSink
 from infra.local.app_server import LiveServer
-from infra.local.services import BACKEND_DIR
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -63,51 +53,29 @@ def main() -> int:
     args = parser.parse_args()
     variants = [v for v in bench_run.VARIANTS if v.name in args.only]
 
-    server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
-    run = uuid.uuid4().hex[:8]
-    db_name = f"{product.SLUG}_bench_{run}"
-    db_url = make_url(server_url).set(database=db_name).render_as_string(hide_password=False)
-    redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    prefix = f"nsbench:{run}:"
     sink = LoopbackSink()
-    base_env = {
-        "SENTRY_DSN": "", "SENTRY_SPOTLIGHT_URL": sink.url, "BENCH_SINK_URL": sink.url,
-        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"), "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "RATE_LIMIT_AUTH_PER_MINUTE": "0", "LOG_LEVEL": "WARNING",
-    }
     log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
     load_before = bench_run.load_average()
-    asyncio.run(bench_run._admin(server_url, f'CREATE DATABASE "{db_name}"'))
-    try:
-        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=BACKEND_DIR, check=True,
-                       env={**os.environ, "DATABASE_URL": db_url}, capture_output=True)
-        with contextlib.ExitStack() as stack:
-            targets = {}
-            for v in variants:
-                server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
-                                                        log_path=log_dir / f"bench-cpu-{v.name}.log"))
-                targets[v.name] = (server, *bench_run.seed(server.url))
-            print(f"{'endpoint':<22}{'variant':<14}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"
-                  f"{'other thr.':>11}{'vol. cs':>8}   (worker CPU per request)")
-            for _ in range(args.rounds):
-                for label, path in bench_run.ENDPOINTS.items():
-                    for v in variants:
-                        server, token, project_id = targets[v.name]
-                        before = sample(server.process.pid)
-                        result = bench_run.wrk(server.url + path.format(project_id=project_id), token,
-                                               args.duration, args.connections)
-                        after = sample(server.process.pid)
-                        n = max(1.0, result.rps * args.duration)
-                        d = {k: (after[k] - before[k]) / n for k in after}
-                        print(f"{label:<22}{v.name:<14}{result.rps:>7.0f}{d['user'] * 1e6:>9.0f}{d['sys'] * 1e6:>8.0f}"
-                              f"{d['main'] * 1e6:>12.0f}{d['others'] * 1e6:>11.0f}{d['switches']:>8.2f}", flush=True)
-    finally:
-        asyncio.run(bench_run._admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        redis = Redis.from_url(redis_url)
-        keys = list(redis.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            redis.delete(*keys)
-        redis.close()
+    with bench_run.bench_environment(sink.url) as base_env, contextlib.ExitStack() as stack:
+        targets = {}
+        for v in variants:
+            server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
+                                                    log_path=log_dir / f"bench-cpu-{v.name}.log"))
+            targets[v.name] = (server, *bench_run.seed(server.url))
+        print(f"{'endpoint':<22}{'variant':<14}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"
+              f"{'other thr.':>11}{'vol. cs':>8}   (worker CPU per request)")
+        for _ in range(args.rounds):
+            for label, path in bench_run.ENDPOINTS.items():
+                for v in variants:
+                    server, token, project_id = targets[v.name]
+                    before = sample(server.process.pid)
+                    result = bench_run.wrk(server.url + path.format(project_id=project_id), token,
+                                           args.duration, args.connections)
+                    after = sample(server.process.pid)
+                    n = max(1.0, result.rps * args.duration)
+                    d = {k: (after[k] - before[k]) / n for k in after}
+                    print(f"{label:<22}{v.name:<14}{result.rps:>7.0f}{d['user'] * 1e6:>9.0f}{d['sys'] * 1e6:>8.0f}"
+                          f"{d['main'] * 1e6:>12.0f}{d['others'] * 1e6:>11.0f}{d['switches']:>8.2f}", flush=True)
     print(f"(load average {load_before} before, {bench_run.load_average()} after; sink received {sink.received})")
     return 0
 
