@@ -109,6 +109,9 @@ def settings(database_url: str, redis_prefix: str, payment_provider: PaymentProv
         RATE_LIMIT_AUTH_PER_MINUTE=1000,
         MAX_BODY_BYTES=65536,
         ANALYTICS_DELIVERY_ENABLED=False,  # delivery has its own tests (tests/test_resilience.py)
+        # every test starts an app in this one process: frozen apps would never be freed
+        # (tests/test_gc_freeze.py turns it on)
+        GC_FREEZE_AFTER_STARTUP=False,
     )
 
 

@@ -27,7 +27,7 @@ from app.analytics.adoption import AdoptionSampler
 from app.analytics.worker import create_delivery
 from app.api.health import router as health_router
 from app.billing.routes import router as billing_router
-from app.core import db_unavailable, metrics, product, readiness
+from app.core import db_unavailable, gc_freeze, metrics, product, readiness
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.client_address import TrustedProxyMiddleware
 from app.core.config import Settings
@@ -140,6 +140,8 @@ async def _resources(app: FastAPI, settings: Settings, observability: bool) -> A
             if settings.FAULT_INJECTION_ENABLED:
                 tasks["fault-pool-hold"] = PoolHolder(engine).run()
             await stack.enter_async_context(_background(tasks))
+            if settings.GC_FREEZE_AFTER_STARTUP:
+                gc_freeze.freeze_start_up_objects()  # last: everything above is start-up's
             stack.enter_context(readiness.ready_until_shutdown(app.state))
             yield
     finally:

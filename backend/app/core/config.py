@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # After a Redis error, skip Redis for this long (cache = miss, rate limit = in-process).
     REDIS_BREAKER_SECONDS: float = 1.0
 
+    # Freeze what start-up allocated out of the garbage collector's walks (app/core/gc_freeze.py).
+    GC_FREEZE_AFTER_STARTUP: bool = True
+
     DB_POOL_SIZE: int = 10
     DB_MAX_OVERFLOW: int = 5
     DB_POOL_TIMEOUT: float = 5
