@@ -35,11 +35,11 @@ from pathlib import Path
 
 from infra.local.services import Ports
 from infra.local.stack import Stack, down
-from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
+from infra.testkit import Prometheus, wait_until
 from infra.product import PRODUCT
 from loadtests import capacity_analysis as ca
 from loadtests import report
-from loadtests.harness import Context, create_accounts, load_rules, tick, wait_clean_slate, wait_targets
+from loadtests.harness import Context, connect, create_accounts, tick, wait_clean_slate, wait_targets
 from loadtests.locust_process import LOCUST, LocustProcess
 from loadtests.rules import formula_of
 from loadtests.capacity_sampler import Sampler
@@ -353,11 +353,8 @@ def main(argv: list[str] | None = None) -> int:
                             "load average at the start": " ".join(f"{x:.2f}" for x in os.getloadavg())}}
     failures: list[str] = []
     try:
-        env = stack.up()
-        prom = Prometheus(env["PROMETHEUS_URL"])
-        ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
-                      Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, False)
-        ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="the capacity ramp runs without the frontend")
+        ctx = connect(stack.up(), stack, report_dir, t_run, False, runner="the capacity ramp")
+        env, prom = ctx.env, ctx.prom
         wait_targets(ctx)
         wait_until(lambda: prom.query('up{job="node-exporter"} == 1'), 60, 0.5, what="node-exporter scraped")
         ctx.accounts_file = create_accounts(ctx, args.accounts or (4 if args.short else 16))

@@ -403,6 +403,21 @@ def override_rules(prom: Prometheus, rules_dir: Path) -> None:
     log(f"rules overridden from {rules_dir}")
 
 
+def connect(env: dict[str, str], stack: Stack, report_dir: Path, run_started: float, with_frontend: bool, *,
+            runner: str, rules_dir: Path | None = None, **options) -> Context:
+    """A Context on a started stack (harness, tune, capacity): clients from its environment, the rules
+    its Prometheus loaded (rules_dir: replaced first), the frontend's series silenced without it."""
+    prom = Prometheus(env["PROMETHEUS_URL"])
+    if rules_dir:
+        override_rules(prom, rules_dir)
+    ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
+                  Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, run_started, with_frontend,
+                  **options)
+    if not with_frontend:
+        ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why=f"{runner} runs without the frontend")
+    return ctx
+
+
 def load_rules(prom: Prometheus) -> RuleSet:
     cfg = yaml.safe_load(prom.config()).get("global", {})
     return from_prometheus(prom.rule_groups(), parse_duration(cfg.get("scrape_interval", "1m")),
@@ -547,15 +562,9 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     dash_lines: list[str] = []
     try:
-        env = stack.up()
-        prom = Prometheus(env["PROMETHEUS_URL"])
-        if args.rules_dir:
-            override_rules(prom, args.rules_dir)
-        ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
-                      Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, with_frontend,
-                      topology=args.topology, locust_workers=args.locust_workers)
-        if not with_frontend:
-            ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="the harness runs without the frontend")
+        ctx = connect(stack.up(), stack, report_dir, t_run, with_frontend, runner="the harness",
+                      rules_dir=args.rules_dir, topology=args.topology, locust_workers=args.locust_workers)
+        env, prom = ctx.env, ctx.prom
         unknown = sorted({e.alert for s in scenarios for e in s.expect} - set(ctx.rules.names()))
         if unknown:
             failures.append(f"the catalogue names alerts Prometheus has not loaded: {', '.join(unknown)}")

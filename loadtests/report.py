@@ -87,6 +87,19 @@ def fetch_series(query_range, start: float, end: float) -> dict[str, list[tuple[
     return out
 
 
+ALERT_STATE_COLORS = {"pending": "#f2c14e", "firing": "#d1495b"}
+
+
+def draw_alert_bands(ax, names: list[str], samples: list[tuple[float, dict[str, str]]], rel) -> None:  # noqa: ANN001
+    """One row per alert name: a bar for each sampled interval in which it was pending or firing
+    (samples: (time, {alert: state}) in time order; rel: time -> the plot's x)."""
+    for i, name in enumerate(names):
+        for (t0, states), (t1, _) in zip(samples, samples[1:], strict=False):
+            state = states.get(name)
+            if state:
+                ax.barh(i, t1 - t0, left=rel(t0), color=ALERT_STATE_COLORS[state], height=0.6)
+
+
 def plot(rec: ScenarioRecord, path: Path) -> None:
     names = sorted({n for _, states in rec.alert_samples for n in states})
     fig, axes = plt.subplots(4, 1, figsize=(10, 8.5), sharex=True,
@@ -98,12 +111,7 @@ def plot(rec: ScenarioRecord, path: Path) -> None:
         ax.set_ylabel(SERIES[key][1])
         ax.grid(alpha=0.3)
     ax = axes[3]
-    colors = {"pending": "#f2c14e", "firing": "#d1495b"}
-    for i, name in enumerate(names):
-        for (t0, states), (t1, _) in zip(rec.alert_samples, rec.alert_samples[1:], strict=False):
-            state = states.get(name)
-            if state:
-                ax.barh(i, t1 - t0, left=rel(t0), color=colors[state], height=0.6)
+    draw_alert_bands(ax, names, rec.alert_samples, rel)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_ylim(-0.7, max(len(names), 1) - 0.3)
     ax.set_xlabel("seconds since the fault (yellow pending, red firing)")

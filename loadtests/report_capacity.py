@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from infra.product import PRODUCT  # noqa: E402
 from loadtests import capacity_analysis as ca  # noqa: E402
+from loadtests.report import draw_alert_bands  # noqa: E402
 from loadtests.report_html import panel_gallery, to_html  # noqa: E402
 from monitoring.dashboards.render import PanelImage  # noqa: E402
 from monitoring.profiles import FAST  # noqa: E402
@@ -114,12 +115,7 @@ def plot_alerts(r: Result, path: Path) -> None:
     names = sorted({n for _, states in r.alert_samples for n in states})
     fig, ax = plt.subplots(figsize=(9, max(2.2, 0.4 * len(names) + 1.4)))
     rel = lambda t: t - r.t_ramp  # noqa: E731 - seconds since the ramp began
-    colors = {"pending": "#f2c14e", "firing": "#d1495b"}
-    for i, name in enumerate(names):
-        for (t0, states), (t1, _) in zip(r.alert_samples, r.alert_samples[1:], strict=False):
-            state = states.get(name)
-            if state:
-                ax.barh(i, t1 - t0, left=rel(t0), color=colors[state], height=0.6)
+    draw_alert_bands(ax, names, r.alert_samples, rel)
     if not names:
         ax.text(0.5, 0.5, "no alert was pending or firing during the ramp", transform=ax.transAxes,
                 ha="center", va="center", color="#555")

@@ -19,11 +19,9 @@ import argparse
 import sys
 import time
 
-from infra.testkit import Alertmanager, Capture, Faults, Prometheus
 from loadtests import report, report_tune
 from loadtests.catalogue import KNOBS, BackendFaults, knob_errors
-from loadtests.harness import (REPORTS, Context, create_accounts, load_rules, log, tick, wait_clean_slate,
-                               wait_targets)
+from loadtests.harness import REPORTS, Context, connect, create_accounts, log, tick, wait_clean_slate, wait_targets
 from loadtests.locust_process import LocustProcess
 from loadtests.stack_control import harness_stack
 from loadtests.verdict import AlertRecorder
@@ -90,11 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     t_run = time.time()
     locust = None
     try:
-        env = stack.up()
-        prom = Prometheus(env["PROMETHEUS_URL"])
-        ctx = Context(env, prom, Alertmanager(env["ALERTMANAGER_URL"]), Capture(env["CAPTURE_URL"]),
-                      Faults(env["BACKEND_URL"]), stack, load_rules(prom), report_dir, t_run, False)
-        ctx.ignore({"job": "nextjs"}, {"service": "frontend"}, why="tune runs without the frontend")
+        ctx = connect(stack.up(), stack, report_dir, t_run, False, runner="tune")
+        env, prom = ctx.env, ctx.prom
         # slow-burn alerts (every arm reads a window over 30 min, fast profile) cannot resolve here
         ctx.sticky = {n for n, r in ctx.rules.alerts.items()
                       if r.arms and all(max(w or (0,)) > 1800 for _, w in r.arms)}

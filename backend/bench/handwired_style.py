@@ -10,14 +10,14 @@ row of `make bench` (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 import time
 from urllib.parse import urlsplit
 
 import structlog
 from fastapi import FastAPI, Request
+
+from bench import stdlib_structlog
 
 TRACES_SAMPLE_RATE = 0.1
 
@@ -31,26 +31,7 @@ def init_default_sentry() -> None:
 
 
 def _setup_structlog() -> None:
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.filter_by_level,
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(logging.INFO)
+    stdlib_structlog.configure(merge_contextvars=True)
 
 
 def install_handwired_stack(app: FastAPI) -> None:

@@ -6,8 +6,6 @@ app/core/request_middleware.py is measured against (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 import uuid
 from contextvars import ContextVar
@@ -15,6 +13,8 @@ from contextvars import ContextVar
 import structlog
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from bench import stdlib_structlog
 
 _registry = CollectorRegistry()  # kept apart from the real metrics
 http_requests_total = Counter("seed_http_requests_total", "Total HTTP requests",
@@ -27,26 +27,7 @@ request_id_ctx: ContextVar[str | None] = ContextVar("seed_request_id", default=N
 
 
 def _setup_seed_logging() -> None:
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        context_class=dict,
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(logging.INFO)
+    stdlib_structlog.configure(merge_contextvars=False)
 
 
 def install_seed_middleware(app: FastAPI) -> None:
