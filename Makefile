@@ -67,8 +67,8 @@ test-monitoring-offline: install ## test-monitoring without a stack: promtool/am
 test-monitoring-live: install ## test-monitoring's live half: real Prometheus/Alertmanager, dashboards drawn, a test alert delivered
 	@$(PY) -m pytest -q -m live monitoring/tests
 
-test-frontend: install ## type-check, unit tests, production build + bundle secret scan
-	@cd frontend && npm run --silent typecheck && npm test --silent && npm run --silent check:bundle-secrets
+test-frontend: install ## type-check, unit tests, production build + bundle secret scan + SDK build-flag check
+	@cd frontend && npm run --silent typecheck && npm test --silent && npm run --silent check:bundle-secrets && npm run --silent check:bundle-flags
 	@$(PY) -m pytest -q -p no:cacheprovider webperf/tests
 
 test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack

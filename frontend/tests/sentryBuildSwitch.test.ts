@@ -48,10 +48,11 @@ describe('the Sentry build switch (next.config.ts)', () => {
   });
 
   it('keeps tracing and the Replay worker, drops debug code, iframe and shadow-DOM recording', () => {
-    expect(SENTRY_BUNDLE_DEFINES).toEqual({
-      __SENTRY_DEBUG__: 'false',
-      __RRWEB_EXCLUDE_IFRAME__: 'true',
-      __RRWEB_EXCLUDE_SHADOW_DOM__: 'true',
+    // Booleans, not strings: a string define is inlined as a string literal ('false' is truthy).
+    expect(SENTRY_BUNDLE_DEFINES).toStrictEqual({
+      __SENTRY_DEBUG__: false,
+      __RRWEB_EXCLUDE_IFRAME__: true,
+      __RRWEB_EXCLUDE_SHADOW_DOM__: true,
     });
   });
 });

@@ -10,9 +10,11 @@ export function sentryCompiledOut(value: string | undefined): boolean {
  * `typeof __SENTRY_DEBUG__ === 'undefined' || __SENTRY_DEBUG__`, `__RRWEB_EXCLUDE_*__`).
  * Not excluded: tracing (the browser -> backend trace) and the Replay compression worker
  * (we host no worker of our own; Replay would then send uncompressed).
+ * Booleans, not strings: Next inlines a string value as a string literal, and `'false'` is truthy
+ * (scripts/check-bundle-flags.mjs checks the build output).
  */
-export const SENTRY_BUNDLE_DEFINES: Readonly<Record<string, string>> = {
-  __SENTRY_DEBUG__: 'false',
-  __RRWEB_EXCLUDE_IFRAME__: 'true',
-  __RRWEB_EXCLUDE_SHADOW_DOM__: 'true',
+export const SENTRY_BUNDLE_DEFINES: Readonly<Record<string, boolean>> = {
+  __SENTRY_DEBUG__: false,
+  __RRWEB_EXCLUDE_IFRAME__: true,
+  __RRWEB_EXCLUDE_SHADOW_DOM__: true,
 };
