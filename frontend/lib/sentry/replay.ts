@@ -16,6 +16,9 @@ export const REPLAY_OPTIONS = {
   beforeAddRecordingEvent: scrubRecordingEvent,
 } as const;
 
+/** The User Timing mark set when Replay has started (DevTools' Performance panel, the e2e suite). */
+export const REPLAY_STARTED_MARK = 'sentry-replay-started';
+
 /**
  * Adds Replay to the running client. Its sample rates are the client's
  * (replaysSessionSampleRate, replaysOnErrorSampleRate of Sentry.init): from now on the
@@ -23,4 +26,5 @@ export const REPLAY_OPTIONS = {
  */
 export function startReplay(): void {
   addIntegration(replayIntegration(REPLAY_OPTIONS));
+  performance.mark(REPLAY_STARTED_MARK);
 }
