@@ -27,7 +27,6 @@ import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ from infra.local.stack import Stack, down
 from infra.testkit import Prometheus, wait_until
 from infra.product import PRODUCT
 from loadtests import capacity_analysis as ca
-from loadtests import report
+from loadtests import report, run_failures
 from loadtests.harness import Context, connect, create_accounts, tick, wait_clean_slate, wait_targets
 from loadtests.locust_process import LOCUST, LocustProcess
 from loadtests.rules import formula_of
@@ -339,9 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "locust").mkdir(exist_ok=True)
 
-    def on_signal(signum, _frame):  # run the finally-block (stack down) on SIGTERM too
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
+    run_failures.interrupt_on_sigterm()
 
     from loadtests import report_capacity  # noqa: PLC0415 - matplotlib only when a report is written
 
@@ -412,13 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             raw["dashboards"] = render_dashboards(env["PROMETHEUS_URL"], t_ramp, t_end, report_dir / "dashboards",
                                                   scrape=1.0, title=f"{PRODUCT.name} dashboards over the capacity ramp")
             log(f"dashboards: {len(raw['dashboards'])} panels in {time.time() - t0:.0f}s")
-    except KeyboardInterrupt as exc:
-        failures.append(f"interrupted ({exc})")
-    except Exception as exc:  # noqa: BLE001 - report, then stop the stack
-        failures.append(f"capacity error: {type(exc).__name__}: {exc}")
-        import traceback  # noqa: PLC0415
-
-        traceback.print_exc()
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - report, then stop the stack
+        run_failures.record(failures, "capacity", exc)
     finally:
         if sampler is not None:
             sampler.stop()

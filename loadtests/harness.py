@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import yaml
 
 from infra.local.stack import Stack
 from infra.testkit import Alertmanager, Capture, Faults, Prometheus, fault_routes, wait_until
-from loadtests import catalogue, dashboards, ha_checks, outbox, report
+from loadtests import catalogue, dashboards, ha_checks, outbox, report, run_failures
 from loadtests.catalogue import Expect, Scenario
 from loadtests.locust_process import LocustProcess
 from loadtests.rules import RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
@@ -553,9 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir = args.report_dir or REPORTS / report.stamp()
     report_dir.mkdir(parents=True, exist_ok=True)
 
-    def on_signal(signum, _frame):  # run the finally-block (stack down) on SIGTERM too
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
+    run_failures.interrupt_on_sigterm()
 
     t_run = time.time()
     small_pg = [s.postgres_max_connections for s in scenarios if s.postgres_max_connections]
@@ -604,13 +601,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 why = "not run" if scen not in ran else "no fault window"
                 dash_lines.append(f"not checked ({scen} {why}): " + "; ".join(p.label for p in plist))
-    except KeyboardInterrupt as exc:
-        failures.append(f"interrupted ({exc})")
-    except Exception as exc:  # noqa: BLE001 - report, then stop the stack
-        failures.append(f"harness error: {type(exc).__name__}: {exc}")
-        import traceback  # noqa: PLC0415
-
-        traceback.print_exc()
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - report, then stop the stack
+        run_failures.record(failures, "harness", exc)
     finally:
         if records and not (args.no_dashboards or args.short):  # each scenario's dashboards at its fault (report.py)
             report.render_scenario_dashboards(stack.env.get("PROMETHEUS_URL", ""), records, report_dir, log)
