@@ -38,7 +38,8 @@ from infra.testkit import Prometheus, wait_until
 from infra.product import PRODUCT
 from loadtests import capacity_analysis as ca
 from loadtests import report, run_failures
-from loadtests.harness import Context, connect, create_accounts, tick, wait_clean_slate, wait_targets
+from loadtests.harness import (Context, connect, create_accounts, level_ratios, tick, wait_clean_slate,
+                               wait_targets)
 from loadtests.locust_process import LOCUST, LocustProcess
 from loadtests.rules import formula_of
 from loadtests.capacity_sampler import Sampler
@@ -213,15 +214,8 @@ def peak_levels(ctx: Context, start: float, end: float) -> dict[str, float]:
         formula = formula_of(rule.expr)
         if formula is None:
             continue
-        ratios: dict[float, dict] = {}
-        try:
-            for cmp in set(formula.leaves()):
-                for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, 1.0):
-                    for t, v in series.get("values", []):
-                        if v not in ("NaN", "+Inf", "-Inf"):
-                            ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
-        except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
-            log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+        ratios = level_ratios(ctx, name, formula, start, end, 1.0, log=log)
+        if ratios is None:
             continue
         levels = [formula.level(r) for r in ratios.values()]
         if levels:

@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from infra.testkit import Alertmanager, Capture, Faults, Prometheus, fault_route
 from loadtests import catalogue, dashboards, ha_checks, outbox, report, run_failures
 from loadtests.catalogue import Expect, Scenario
 from loadtests.locust_process import LocustProcess
-from loadtests.rules import RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
+from loadtests.rules import Formula, RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
 from loadtests.stack_control import ROOT, data_dir, frontend_built, harness_stack
 from loadtests.verdict import (AlertRecorder, Delivery, Observed, PromTiming, Track, evaluate, parse_deliveries,
                                unbroken_hold_start)
@@ -481,6 +482,24 @@ def measured_rps(ctx: Context, start: float, end: float) -> float | None:
     return round(float(r[0]["value"][1]), 2) if r else None
 
 
+def level_ratios(ctx: Context, name: str, formula: Formula, start: float, end: float, step: float,
+                 log: Callable[[str], None] = log) -> dict[float, dict] | None:
+    """Per query_range timestamp, each comparison's left-hand side over its threshold: what
+    `formula.level` combines (rules.formula_of). None, said in the log, when Prometheus could not
+    answer: a missing level must not hide the verdict (harness margins, capacity peak levels)."""
+    ratios: dict[float, dict] = {}
+    try:
+        for cmp in set(formula.leaves()):
+            for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, step):
+                for t, v in series.get("values", []):
+                    if v not in ("NaN", "+Inf", "-Inf"):
+                        ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
+    except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
+        log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+        return None
+    return ratios
+
+
 def measured_margins(ctx: Context, sc: Scenario, rec: AlertRecorder, t_fault: float, t_clear: float,
                      t_end: float) -> dict[str, float]:
     """Per rule whose expression compares with constants: how far past (above 1) or below its
@@ -500,15 +519,8 @@ def measured_margins(ctx: Context, sc: Scenario, rec: AlertRecorder, t_fault: fl
         end = t_clear if expected else t_end
         if end <= start:
             continue
-        ratios: dict[float, dict] = {}
-        try:
-            for cmp in set(formula.leaves()):
-                for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, step):
-                    for t, v in series.get("values", []):
-                        if v not in ("NaN", "+Inf", "-Inf"):
-                            ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
-        except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
-            log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+        ratios = level_ratios(ctx, name, formula, start, end, step)
+        if ratios is None:
             continue
         levels = sorted(formula.level(r) for r in ratios.values()) or [0.0]
         out[name] = round(levels[len(levels) // 2] if expected else levels[-1], 2)
