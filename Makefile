@@ -74,15 +74,15 @@ test-frontend: install ## type-check, unit tests, production build + bundle secr
 test-e2e: install ## Playwright journeys (Debian Chromium) against the whole native test stack
 	@e2e/run.sh
 
-test-alerts-short: build ## Locust fault scenarios (steady, slow_api; on the HA topology error_burst with a Prometheus replica and an Alertmanager member killed) + the self-checks
+test-alerts-short: build ## Locust fault scenarios (steady, slow_api; on the HA topology error_burst with a Prometheus replica and an Alertmanager member killed) + the self-checks (skipped with keep_fault_routes = false)
 	@$(PY) -m pytest -q -p no:warnings loadtests/tests
 	@$(PY) -m loadtests.harness --short
 	@$(PY) -m loadtests.harness --short --topology ha
 
-verify-alerts: build ## every fault scenario: exactly the right alerts fire and reach the right receiver (TOPOLOGY=ha: the HA proofs)
+verify-alerts: build ## every fault scenario: exactly the right alerts fire and reach the right receiver (TOPOLOGY=ha: the HA proofs; skipped with keep_fault_routes = false)
 	@$(PY) -m loadtests.harness --topology $(or $(TOPOLOGY),single)
 
-tune-alerts: install ## sweep fault intensity: the level at which each alert starts to fire
+tune-alerts: install ## sweep fault intensity: the level at which each alert starts to fire (skipped with keep_fault_routes = false)
 	@$(PY) -m loadtests.tune
 
 .PHONY: capacity

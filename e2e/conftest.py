@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from infra.testkit import fault_routes
 from support import faults
 from support.browser import BrowserJourney
 from support.canaries import CanaryRegistry
@@ -32,6 +33,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    fault_routes.register(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    fault_routes.skip_marked(items)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {
@@ -47,7 +56,8 @@ def stack() -> Stack:
         running = load()
     except StackNotUp as exc:
         pytest.exit(f"e2e: {exc}", returncode=3)
-    faults.clear(running.backend_url)  # a previous run interrupted mid-fault must not leak into this one
+    if fault_routes.kept():
+        faults.clear(running.backend_url)  # a previous run interrupted mid-fault must not leak into this one
     return running
 
 

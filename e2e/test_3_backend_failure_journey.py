@@ -23,6 +23,7 @@ from support.polling import eventually
 from support.spotlight import SentryEvent, SpotlightCollector
 from support.stack import Stack
 
+pytestmark = pytest.mark.needs_fault_routes  # every journey here injects a fault
 FAULT = fault_of("e2e_request_fails")  # the fault catalogue (backend/app/faults/catalogue.json)
 FAULT_ROUTE = FAULT.knobs["error_routes"][0]
 COUNTERS = {

@@ -106,6 +106,7 @@ def _report(hits: list[str], sink: str) -> str:
     return f"{len(hits)} secret(s) found in {sink}:\n" + "\n".join(hits[:20])
 
 
+@pytest.mark.needs_fault_routes
 def test_no_password_token_or_email_in_sentry_events(exposed: PiiRun, canaries: CanaryRegistry,
                                                      spotlight: SpotlightCollector) -> None:
     envelopes = spotlight.snapshot()
@@ -119,6 +120,7 @@ def test_no_password_token_or_email_in_sentry_events(exposed: PiiRun, canaries: 
     assert not hits, _report(hits, "Sentry events (Spotlight)")
 
 
+@pytest.mark.needs_fault_routes
 def test_no_password_token_or_email_in_log_lines(exposed: PiiRun, canaries: CanaryRegistry, stack: Stack) -> None:
     logs = sorted(stack.log_dir.glob("*.log"))
     haystacks = {str(path): path.read_text(errors="replace") for path in logs}
@@ -128,6 +130,7 @@ def test_no_password_token_or_email_in_log_lines(exposed: PiiRun, canaries: Cana
     assert not hits, _report(hits, f"log files ({', '.join(p.name for p in logs)})")
 
 
+@pytest.mark.needs_fault_routes
 def test_no_password_token_or_email_in_mixpanel_properties(exposed: PiiRun, canaries: CanaryRegistry,
                                                            stack: Stack) -> None:
     raw = httpx.get(f"{stack.capture_url}/api/captured", params={"kind": "mixpanel"}, timeout=5).text

@@ -30,6 +30,7 @@ from support.spotlight import SpotlightCollector
 from support.stack import Stack
 from infra.testkit import Prometheus
 
+pytestmark = pytest.mark.needs_fault_routes  # every journey here injects a fault
 CLIENT_CRASH = fault_of("e2e_client_crash")
 CRASH_TYPE = "InjectedClientCrash"
 FUNNEL_PAGES = ("/", "/pricing", "/signup")

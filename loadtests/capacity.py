@@ -27,7 +27,6 @@ import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -38,8 +37,9 @@ from infra.local.stack import Stack, down
 from infra.testkit import Prometheus, wait_until
 from infra.product import PRODUCT
 from loadtests import capacity_analysis as ca
-from loadtests import report
-from loadtests.harness import Context, connect, create_accounts, tick, wait_clean_slate, wait_targets
+from loadtests import report, run_failures
+from loadtests.harness import (Context, connect, create_accounts, level_ratios, tick, wait_clean_slate,
+                               wait_targets)
 from loadtests.locust_process import LOCUST, LocustProcess
 from loadtests.rules import formula_of
 from loadtests.capacity_sampler import Sampler
@@ -214,15 +214,8 @@ def peak_levels(ctx: Context, start: float, end: float) -> dict[str, float]:
         formula = formula_of(rule.expr)
         if formula is None:
             continue
-        ratios: dict[float, dict] = {}
-        try:
-            for cmp in set(formula.leaves()):
-                for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, 1.0):
-                    for t, v in series.get("values", []):
-                        if v not in ("NaN", "+Inf", "-Inf"):
-                            ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
-        except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
-            log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+        ratios = level_ratios(ctx, name, formula, start, end, 1.0, log=log)
+        if ratios is None:
             continue
         levels = [formula.level(r) for r in ratios.values()]
         if levels:
@@ -339,9 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "locust").mkdir(exist_ok=True)
 
-    def on_signal(signum, _frame):  # run the finally-block (stack down) on SIGTERM too
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
+    run_failures.interrupt_on_sigterm()
 
     from loadtests import report_capacity  # noqa: PLC0415 - matplotlib only when a report is written
 
@@ -412,13 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             raw["dashboards"] = render_dashboards(env["PROMETHEUS_URL"], t_ramp, t_end, report_dir / "dashboards",
                                                   scrape=1.0, title=f"{PRODUCT.name} dashboards over the capacity ramp")
             log(f"dashboards: {len(raw['dashboards'])} panels in {time.time() - t0:.0f}s")
-    except KeyboardInterrupt as exc:
-        failures.append(f"interrupted ({exc})")
-    except Exception as exc:  # noqa: BLE001 - report, then stop the stack
-        failures.append(f"capacity error: {type(exc).__name__}: {exc}")
-        import traceback  # noqa: PLC0415
-
-        traceback.print_exc()
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - report, then stop the stack
+        run_failures.record(failures, "capacity", exc)
     finally:
         if sampler is not None:
             sampler.stop()

@@ -21,20 +21,20 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from infra.local.stack import Stack
-from infra.testkit import Alertmanager, Capture, Faults, Prometheus, wait_until
-from loadtests import catalogue, dashboards, ha_checks, outbox, report
+from infra.testkit import Alertmanager, Capture, Faults, Prometheus, fault_routes, wait_until
+from loadtests import catalogue, dashboards, ha_checks, outbox, report, run_failures
 from loadtests.catalogue import Expect, Scenario
 from loadtests.locust_process import LocustProcess
-from loadtests.rules import RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
+from loadtests.rules import Formula, RuleSet, acceptance_bound, formula_of, from_prometheus, parse_duration
 from loadtests.stack_control import ROOT, data_dir, frontend_built, harness_stack
 from loadtests.verdict import (AlertRecorder, Delivery, Observed, PromTiming, Track, evaluate, parse_deliveries,
                                unbroken_hold_start)
@@ -482,6 +482,24 @@ def measured_rps(ctx: Context, start: float, end: float) -> float | None:
     return round(float(r[0]["value"][1]), 2) if r else None
 
 
+def level_ratios(ctx: Context, name: str, formula: Formula, start: float, end: float, step: float,
+                 log: Callable[[str], None] = log) -> dict[float, dict] | None:
+    """Per query_range timestamp, each comparison's left-hand side over its threshold: what
+    `formula.level` combines (rules.formula_of). None, said in the log, when Prometheus could not
+    answer: a missing level must not hide the verdict (harness margins, capacity peak levels)."""
+    ratios: dict[float, dict] = {}
+    try:
+        for cmp in set(formula.leaves()):
+            for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, step):
+                for t, v in series.get("values", []):
+                    if v not in ("NaN", "+Inf", "-Inf"):
+                        ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
+    except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
+        log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+        return None
+    return ratios
+
+
 def measured_margins(ctx: Context, sc: Scenario, rec: AlertRecorder, t_fault: float, t_clear: float,
                      t_end: float) -> dict[str, float]:
     """Per rule whose expression compares with constants: how far past (above 1) or below its
@@ -501,15 +519,8 @@ def measured_margins(ctx: Context, sc: Scenario, rec: AlertRecorder, t_fault: fl
         end = t_clear if expected else t_end
         if end <= start:
             continue
-        ratios: dict[float, dict] = {}
-        try:
-            for cmp in set(formula.leaves()):
-                for series in ctx.prom.query_range(f"max({cmp.lhs})", start, end, step):
-                    for t, v in series.get("values", []):
-                        if v not in ("NaN", "+Inf", "-Inf"):
-                            ratios.setdefault(float(t), {})[cmp] = float(v) / cmp.threshold
-        except Exception as exc:  # noqa: BLE001 - a missing level must not hide the verdict
-            log(f"measuring the level of {name} failed: {type(exc).__name__}: {exc}")
+        ratios = level_ratios(ctx, name, formula, start, end, step)
+        if ratios is None:
             continue
         levels = sorted(formula.level(r) for r in ratios.values()) or [0.0]
         out[name] = round(levels[len(levels) // 2] if expected else levels[-1], 2)
@@ -541,6 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locust-workers", type=int, default=int(os.environ.get("LOCUST_WORKERS") or 0),
                         help="drive the load with a Locust master and N workers (default: one process)")
     args = parser.parse_args(argv)
+    if not fault_routes.kept():  # the scenarios inject faults and the stack has no /_faults to take them
+        log(f"skipped: {fault_routes.REASON}")
+        return 0
 
     scenarios = catalogue.select(args.scenarios.split(",") if args.scenarios else None, args.short, args.topology)
     with_frontend = not args.no_frontend
@@ -550,9 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir = args.report_dir or REPORTS / report.stamp()
     report_dir.mkdir(parents=True, exist_ok=True)
 
-    def on_signal(signum, _frame):  # run the finally-block (stack down) on SIGTERM too
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
+    run_failures.interrupt_on_sigterm()
 
     t_run = time.time()
     small_pg = [s.postgres_max_connections for s in scenarios if s.postgres_max_connections]
@@ -601,13 +613,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 why = "not run" if scen not in ran else "no fault window"
                 dash_lines.append(f"not checked ({scen} {why}): " + "; ".join(p.label for p in plist))
-    except KeyboardInterrupt as exc:
-        failures.append(f"interrupted ({exc})")
-    except Exception as exc:  # noqa: BLE001 - report, then stop the stack
-        failures.append(f"harness error: {type(exc).__name__}: {exc}")
-        import traceback  # noqa: PLC0415
-
-        traceback.print_exc()
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - report, then stop the stack
+        run_failures.record(failures, "harness", exc)
     finally:
         if records and not (args.no_dashboards or args.short):  # each scenario's dashboards at its fault (report.py)
             report.render_scenario_dashboards(stack.env.get("PROMETHEUS_URL", ""), records, report_dir, log)

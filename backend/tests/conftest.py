@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from app.core import product
 from app.core.config import Settings
 from app.main import create_app
+from infra.testkit import fault_routes
 from infra.testkit import free_port  # noqa: F401 - the test kit's, used by the suites
 from tests.payment_provider import PaymentProviderStub
 
@@ -27,6 +28,15 @@ SERVER_URL = os.environ.get("TEST_DATABASE_SERVER_URL") or os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 TABLES = ["analytics_outbox", "billing_charges", "tasks", "projects", "auth_sessions", "workspaces", "users"]
+
+
+def pytest_configure(config):
+    fault_routes.register(config)
+
+
+def pytest_collection_modifyitems(items):
+    # the value the app obeys (config.py): generated from product.toml's keep_fault_routes
+    fault_routes.skip_marked(items, routes_kept=product.FAULT_ROUTES)
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

@@ -33,6 +33,7 @@ async def faults_client(make_client, settings, tmp_path):
     return await make_client.client(enabled)
 
 
+@pytest.mark.needs_fault_routes
 async def test_bad_values_are_422_and_nothing_is_applied(faults_client):
     c = faults_client
     applied = {"latency_ms": 5, "latency_routes": ["/api/me"], "billing_timeout": True}
@@ -49,6 +50,7 @@ async def test_bad_values_are_422_and_nothing_is_applied(faults_client):
     assert (await c.delete("/_faults")).json() == FaultState().to_json()
 
 
+@pytest.mark.needs_fault_routes
 async def test_every_knob_round_trips(faults_client):
     c = faults_client
     body = {}

@@ -80,6 +80,7 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
         proc.stop()
 
 
+@pytest.mark.needs_fault_routes
 def test_sigterm_drains_in_flight_requests(gunicorn_env):
     proc, api, metrics = start_gunicorn(gunicorn_env, workers=1)
     try:
@@ -102,6 +103,7 @@ def test_sigterm_drains_in_flight_requests(gunicorn_env):
         proc.stop()
 
 
+@pytest.mark.needs_fault_routes
 @pytest.mark.skipif(spotlight_bin() is None, reason="Spotlight not installed under infra/spotlight")
 def test_exception_reaches_real_spotlight_without_the_password(gunicorn_env):
     spot, spot_url = start_spotlight()

@@ -11,6 +11,7 @@ import json
 import logging
 
 import httpx
+import pytest
 from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,7 @@ def _of_request(lines: list[dict], request_id: str) -> tuple[dict, list[dict]]:
     return access, [ln for ln in lines if ln.get("request_id") == request_id and ln is not access]
 
 
+@pytest.mark.needs_fault_routes
 async def test_every_line_of_a_request_carries_its_request_and_trace_id(settings, db, logs, payment_provider, tmp_path):
     app = _app(settings, tmp_path, SENTRY_TRACES_SAMPLE_RATE=0.0)
     async with app.router.lifespan_context(app):

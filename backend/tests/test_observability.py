@@ -9,6 +9,7 @@ import json
 import uuid
 
 import httpx
+import pytest
 import sentry_sdk
 from fastapi import Request
 from prometheus_client import REGISTRY
@@ -207,6 +208,7 @@ async def test_fault_injection_absent_when_disabled(client):
     assert not any(m.cls.__name__ == "FaultMiddleware" for m in app.user_middleware)
 
 
+@pytest.mark.needs_fault_routes
 async def test_fault_injection_when_enabled(make_client, settings, tmp_path):
     enabled = settings.model_copy(update={"FAULT_INJECTION_ENABLED": True, "FAULT_STATE_FILE": str(tmp_path / "f.json")})
     c = await make_client.client(enabled)

@@ -4,6 +4,7 @@ the client-crash fault header and the feature adoption gauges."""
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import REGISTRY
 
 from tests.conftest import bearer, signup
@@ -92,6 +93,7 @@ async def test_beacons_are_rate_limited_per_client(make_client, settings):
     assert sample("rate_limit_rejections_total", {"scope": "rum_page_views"}) >= 2
 
 
+@pytest.mark.needs_fault_routes
 async def test_client_crash_fault_marks_api_responses_only_when_on(make_client, settings, tmp_path):
     enabled = settings.model_copy(update={"FAULT_INJECTION_ENABLED": True, "FAULT_STATE_FILE": str(tmp_path / "f.json")})
     c = await make_client.client(enabled)

@@ -9,6 +9,7 @@ import json
 import uuid
 
 import httpx
+import pytest
 import sentry_sdk
 from fastapi import Request
 from pydantic import BaseModel, SecretStr
@@ -63,6 +64,7 @@ async def test_forwarded_for_counts_only_from_the_trusted_proxy(make_client, set
         == [401] * 3 + [429]
 
 
+@pytest.mark.needs_fault_routes
 async def test_loopback_only_faults_see_the_forwarded_address(make_client, settings, tmp_path):
     s = behind_proxy(settings, FAULT_INJECTION_ENABLED=True, FAULT_STATE_FILE=str(tmp_path / "f.json"))
     proxy = await make_client.client(s, client_addr=("127.0.0.1", 4003))

@@ -69,6 +69,7 @@ async def _seed(c: httpx.AsyncClient) -> tuple[dict, list[str]]:
     return user, ids
 
 
+@pytest.mark.needs_fault_routes
 async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_spans(settings, db, sentry_events, tmp_path):
     app = await _app_client(settings, tmp_path, rate=1.0)
     async with app.router.lifespan_context(app):
@@ -135,6 +136,7 @@ async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_span
     assert hits == [False, True]
 
 
+@pytest.mark.needs_fault_routes
 async def test_unsampled_request_makes_no_span_and_still_times_its_statements(settings, db, sentry_events, tmp_path,
                                                                           span_count):
     app = await _app_client(settings, tmp_path, rate=0.0)
@@ -203,6 +205,7 @@ def test_our_spans_skip_the_sdk_serializer_and_scrubber_with_the_same_output(sen
 
 # --- the same, through gunicorn into a real Spotlight ---------------------------------------------
 
+@pytest.mark.needs_fault_routes
 @pytest.mark.skipif(spotlight_bin() is None, reason="Spotlight not installed under infra/spotlight")
 def test_sampled_n_plus_one_statement_spans_reach_spotlight(database_url, redis_prefix, tmp_path, db):
     spot, spot_url = start_spotlight()

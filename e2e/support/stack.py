@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from infra.local.stack import default_data_dir, read_env_file
+from infra.testkit import fault_routes
 
 parse_env_file = read_env_file  # the name the journeys use
 REQUIRED = ("BACKEND_URL", "FRONTEND_URL", "PROMETHEUS_URL", "SPOTLIGHT_URL", "CAPTURE_URL", "BACKEND_LOG_FILE")
@@ -72,6 +73,8 @@ def load() -> Stack:
         raise StackNotUp(f"stack.env is in {folder}, but these do not answer: {'; '.join(down)} ({hint})")
     if not stack.backend_log_file.exists():
         raise StackNotUp(f"backend log {stack.backend_log_file} does not exist")
+    if not fault_routes.kept():  # a product without /_faults: its fault journeys are skipped
+        return stack
     faults = httpx.get(f"{stack.backend_url}/_faults", timeout=5)
     if faults.status_code != 200:
         raise StackNotUp(f"GET {stack.backend_url}/_faults -> {faults.status_code}: the backend must run with "

@@ -2,7 +2,8 @@
 `copier update` brings a later template change into it (`make test-template`, part of `make test`).
 
 One render with non-default answers (another name, 99.5% availability and 98% latency SLOs, other
-Slack channels, business days, hours and time zone, another service label, port block +100) into a
+Slack channels, business days, hours and time zone, another service label, port block +100, no
+fault routes) into a
 temporary folder, from a temporary clone of this repository at its current state (committed and
 uncommitted tracked files). Then, in the rendered project:
 - `git grep -i <template name>` finds exactly one line, the README's attribution line: any other
@@ -17,7 +18,10 @@ uncommitted tracked files). Then, in the rendered project:
 - a subset of its backend suite passes against real PostgreSQL and Redis (BACKEND_SUBSET below:
   the demo product's sign-up/login, funnel (projects, tasks, upgrade, outbox events) and billing,
   migrations onto its own database name, the API title and the trusted-proxy header through a real
-  gunicorn, the access log's logger name; not schemathesis, which alone takes a minute).
+  gunicorn, the access log's logger name; not schemathesis, which alone takes a minute);
+- without fault routes (keep_fault_routes = false), the tests that inject faults through /_faults
+  (marker needs_fault_routes, infra/testkit/fault_routes.py) are skipped with the reason in every
+  suite, and the load harness and the alert tuner say so and exit 0 (no stack is started).
 Then a commit to the template clone (a threshold of the rule catalogue and a README line) and a
 commit of the product's own (a docs line) meet in `copier update`: both survive, the answers too.
 """
@@ -35,6 +39,7 @@ import yaml
 
 from infra import product as product_module
 from infra.product_files import ATTRIBUTION_MARKER
+from infra.testkit import fault_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIER_YML = ROOT / "copier.yml"
@@ -45,7 +50,7 @@ ANSWERS = {
     "slo_availability_percent": 99.5, "slo_latency_percent": 98.0,
     "business_days": "tuesday:saturday", "business_hours_start": "08:30", "business_hours_end": "17:00",
     "time_zone": "America/New_York", "slack_alerts_channel": "#ledger-alerts",
-    "slack_engineering_channel": "#ledger-eng", "port_offset": 100,
+    "slack_engineering_channel": "#ledger-eng", "port_offset": 100, "keep_fault_routes": False,
 }
 MONITORING_OFFLINE = ["monitoring/tests/test_alert_test_coverage.py", "monitoring/tests/test_alertmanager.py",
                       "monitoring/tests/test_dashboard_layout.py", "monitoring/tests/test_dashboards.py",
@@ -55,6 +60,16 @@ BACKEND_SUBSET = ["tests/test_auth.py", "tests/test_funnel.py", "tests/test_bill
                   "tests/test_security.py::test_production_serves_no_api_docs",
                   "tests/test_security.py::test_forwarded_for_counts_only_from_the_trusted_proxy",
                   "tests/test_observability.py::test_exactly_one_access_line_per_request"]
+# The files whose tests inject faults (marker needs_fault_routes), per pytest run in the project.
+FAULT_TESTS = {
+    "backend": {"tests/test_faults.py", "tests/test_gunicorn_metrics.py", "tests/test_log_correlation.py",
+                "tests/test_observability.py", "tests/test_rum_beacons.py", "tests/test_security.py",
+                "tests/test_trace_spans.py"},
+    ".": {"loadtests/tests/test_selfcheck_live.py", "monitoring/tests/test_live_dashboards.py",
+          "e2e/test_3_backend_failure_journey.py", "e2e/test_5_no_pii_anywhere.py",
+          "e2e/test_7_browser_error_alert_journey.py"},
+}
+SKIPPED_RE = re.compile(r"^SKIPPED \[\d+\] (?:\.\./)?([^:]+)(?::\d+)?: (.*)$", re.M)
 
 
 def template_defaults() -> dict:
@@ -135,8 +150,8 @@ def test_answers_are_the_product_definition_and_the_answers_file(project):
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert {k: answers[k] for k in ANSWERS} == ANSWERS and answers["_commit"]
     p = product_module.load(project / "product.toml")
-    assert (p.name, p.slug, p.service, p.availability_objective, p.latency_objective, p.port(8000)) == (
-        "Acme Ledger", "acmeledger", "ledger-api", 0.995, 0.98, 8100)
+    assert (p.name, p.slug, p.service, p.availability_objective, p.latency_objective, p.port(8000),
+            p.keep_fault_routes) == ("Acme Ledger", "acmeledger", "ledger-api", 0.995, 0.98, 8100, False)
 
 
 def test_generators_reproduce_the_committed_outputs(project):
@@ -184,6 +199,27 @@ def test_rendered_monitoring_suite_passes(project):
 def test_rendered_backend_subset_passes(project):
     in_project(project, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not fuzz",
                          *BACKEND_SUBSET], cwd=project / "backend", timeout=400)
+
+
+def test_without_fault_routes_the_fault_tests_and_runs_are_skipped(project):
+    assert "FAULT_ROUTES = False" in (project / "backend/app/core/product.py").read_text()
+    # only the marked tests, so nothing here needs a database or a stack (a skip is decided before any
+    # fixture); the plugins none of them uses are left out (about 3 s of imports per run)
+    lean = ["-p", "no:cacheprovider", "-p", "no:locust", "-p", "no:schemathesis", "-p", "no:hypothesispytest"]
+    runs = {"backend": [*lean, "-p", "no:playwright"],
+            # one session: e2e/pytest.ini, the only configuration file among these folders, is its own
+            ".": [*lean, "loadtests/tests", "monitoring/tests", "e2e"]}
+    for folder, args in runs.items():
+        out = in_project(project, [sys.executable, "-m", "pytest", "-rs", "-m", "needs_fault_routes", *args],
+                         cwd=project / folder).stdout
+        summary = out.strip().splitlines()[-1]
+        assert re.fullmatch(r"=*\s*\d+ skipped, \d+ deselected(, \d+ warnings?)? in [\d.]+s\s*=*", summary), out[-3000:]
+        # (a test skipped for another reason first, e.g. Spotlight not installed, says that reason)
+        skipped = {path for path, reason in SKIPPED_RE.findall(out) if reason == fault_routes.REASON}
+        assert skipped == FAULT_TESTS[folder], out[-3000:]
+    runs = in_project(project, [sys.executable, "-c", "import sys; from loadtests import harness, tune; "
+                                "sys.exit(harness.main(['--short']) or tune.main([]))"])
+    assert runs.stdout.count(f"skipped: {fault_routes.REASON}") == 2, runs.stdout + runs.stderr
 
 
 def test_copier_update_brings_a_template_change_and_keeps_the_products_own(template, project):

@@ -20,7 +20,7 @@ from infra.product import PRODUCT
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.needs_fault_routes]
 
 
 def broken_rules(target: Path) -> None:

@@ -130,6 +130,7 @@ SLOW_ROUTE = "/api/billing/plan"  # the light traffic never calls it: its slow b
 SLOW_MS = 600
 
 
+@pytest.mark.needs_fault_routes
 def test_a_slow_sampled_request_links_its_exemplar_to_its_trace_in_spotlight(stack):
     trace_id, span_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
     spotlight = SpotlightCollector(stack["SPOTLIGHT_URL"])
