@@ -51,7 +51,7 @@ def failure(journey: BrowserJourney, stack: Stack, canaries: CanaryRegistry) -> 
     # An existing session: the httpOnly cookie the backend would set, and the UI's signed-in hint.
     journey.context.add_cookies([{"name": PRODUCT.session_cookie, "value": user.token, "url": stack.frontend_url,
                                   "httpOnly": True, "sameSite": "Lax"}])
-    journey.context.add_init_script("window.localStorage.setItem('ns_signed_in', '1')")
+    journey.context.add_init_script(f"window.localStorage.setItem('{PRODUCT.slug}_signed_in', '1')")  # lib/sessionHint.ts
     page = journey.page
     try:
         page.goto("/dashboard")

@@ -25,7 +25,7 @@ from support.spotlight import SentryEvent, SpotlightCollector
 CRASH_SCRIPT = """(() => {
   const getItem = Storage.prototype.getItem;
   Storage.prototype.getItem = function (key) {
-    if (key === 'ns_signed_in') throw new Error('%s');
+    if (key === '""" + f"{PRODUCT.slug}_signed_in" + """') throw new Error('%s');
     return getItem.call(this, key);
   };
 })();"""

@@ -1,9 +1,11 @@
 // A non-secret hint that this browser has a session, so the UI can pick nav links and
 // skip business events that would only get a 401. The session itself is the backend's
 // httpOnly session cookie (PRODUCT_SESSION_COOKIE); no token is ever stored here.
-import { PRODUCT_SESSION_COOKIE } from './product';
+import { PRODUCT_SESSION_COOKIE, PRODUCT_SLUG } from './product';
 
-const KEY = 'ns_signed_in';
+/** The localStorage key of the hint, `<slug>_signed_in` (the e2e journeys set and break it by this name). */
+export const SIGNED_IN_HINT_KEY = `${PRODUCT_SLUG}_signed_in`;
+const KEY = SIGNED_IN_HINT_KEY;
 
 /** The backend's session cookie (backend/app/users/deps.py SESSION_COOKIE); server pages test only its presence. */
 export const SESSION_COOKIE = PRODUCT_SESSION_COOKIE;
