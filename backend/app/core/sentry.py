@@ -65,6 +65,7 @@ from app.core.client_address import VIA_TRUSTED_PROXY
 from app.core.config import Settings
 from app.core.logging import scrub_text
 from app.core.trace_spans import SerializedSpan, TraceSpansIntegration
+from app.core.transaction_serializer import TransactionSerializerIntegration
 
 UNSAMPLED_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/rum/vitals"})
 
@@ -346,6 +347,7 @@ def build_options(settings: Settings, transport: Transport | None = None) -> dic
             DedupeIntegration(),
             ExcepthookIntegration(),
             TraceSpansIntegration(),  # our DB/Redis spans serialized once (app/core/trace_spans.py)
+            TransactionSerializerIntegration(),  # transactions by a short walk (app/core/transaction_serializer.py)
         ],
         spotlight=False,
         max_breadcrumbs=30,
