@@ -5,7 +5,8 @@ INSTRUMENTATION (an environment variable of the benchmark only, never a setting 
 middleware and DB metrics (the baseline); "seed" the bare app with the seed's three
 @app.middleware("http") layers (bench/seed_style.py); "otel" the bare app with OpenTelemetry
 auto-instrumentation (bench/otel_style.py); "handwired" the bare app with the common hand-wired
-stack (bench/handwired_style.py).
+stack (bench/handwired_style.py). In "full" mode the BENCH_SENTRY_* variables of
+bench/sentry_overrides.py change the app's Sentry options for a side-by-side variant.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.api.main import build_app
 from app.core.config import get_settings
 from bench.handwired_style import init_default_sentry, install_handwired_stack
 from bench.otel_style import instrument_with_opentelemetry
+from bench.sentry_overrides import install as install_sentry_overrides
 from bench.seed_style import install_seed_middleware
 
 MODES = ("full", "off", "seed", "otel", "handwired")
@@ -29,6 +31,8 @@ def create_app() -> FastAPI:
         raise ValueError(f"INSTRUMENTATION={mode!r}: expected one of {', '.join(MODES)}")
     if mode == "handwired":
         init_default_sentry()
+    elif mode == "full":
+        install_sentry_overrides()  # BENCH_SENTRY_* knobs for old-vs-new variants (bench/sentry_overrides.py)
     app = build_app(get_settings(), observability=mode == "full")
     if mode == "seed":
         install_seed_middleware(app)

@@ -242,6 +242,13 @@ def print_targets(verdicts: list[Verdict]) -> None:
     print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass")
 
 
+def add_variants(specs: list[str]) -> None:
+    """`--variant NAME:KEY=VAL,KEY=VAL`: an ad-hoc variant with these environment overrides."""
+    for spec in specs:
+        name, _, assignments = spec.partition(":")
+        VARIANTS.append(Variant(name, dict(a.split("=", 1) for a in assignments.split(",") if a)))
+
+
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -291,9 +298,7 @@ def main() -> int:
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VAL,KEY=VAL",
                         help="add an ad-hoc variant with these environment overrides")
     args = parser.parse_args()
-    for spec in args.variant:
-        name, _, assignments = spec.partition(":")
-        VARIANTS.append(Variant(name, dict(a.split("=", 1) for a in assignments.split(",") if a)))
+    add_variants(args.variant)
 
     from bench.loopback_sink import LoopbackSink
 

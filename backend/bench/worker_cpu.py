@@ -50,7 +50,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", nargs="*", default=["bare", "always-on", "traced-10%"])
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VAL,KEY=VAL",
+                        help="add an ad-hoc variant with these environment overrides (as bench.run's)")
     args = parser.parse_args()
+    bench_run.add_variants(args.variant)
     variants = [v for v in bench_run.VARIANTS if v.name in args.only]
 
     sink = LoopbackSink()
@@ -62,7 +65,7 @@ def main() -> int:
             server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
                                                     log_path=log_dir / f"bench-cpu-{v.name}.log"))
             targets[v.name] = (server, *bench_run.seed(server.url))
-        print(f"{'endpoint':<22}{'variant':<14}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"
+        print(f"{'endpoint':<22}{'variant':<20}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"
               f"{'other thr.':>11}{'vol. cs':>8}   (worker CPU per request)")
         for _ in range(args.rounds):
             for label, path in bench_run.ENDPOINTS.items():
@@ -74,7 +77,7 @@ def main() -> int:
                     after = sample(server.process.pid)
                     n = max(1.0, result.rps * args.duration)
                     d = {k: (after[k] - before[k]) / n for k in after}
-                    print(f"{label:<22}{v.name:<14}{result.rps:>7.0f}{d['user'] * 1e6:>9.0f}{d['sys'] * 1e6:>8.0f}"
+                    print(f"{label:<22}{v.name:<20}{result.rps:>7.0f}{d['user'] * 1e6:>9.0f}{d['sys'] * 1e6:>8.0f}"
                           f"{d['main'] * 1e6:>12.0f}{d['others'] * 1e6:>11.0f}{d['switches']:>8.2f}", flush=True)
     print(f"(load average {load_before} before, {bench_run.load_average()} after; sink received {sink.received})")
     return 0
