@@ -28,6 +28,7 @@ from sentry_sdk.envelope import Envelope as SdkEnvelope
 
 from support.browser import BrowserJourney
 from support.canaries import CanaryRegistry, new_email, new_password
+from support.frontend_sentry import ON_ERROR_REPLAY_ONLY_SCRIPT
 from support.polling import eventually
 from support.spotlight import SentryEvent, SpotlightCollector
 
@@ -62,6 +63,7 @@ def replay(journey: BrowserJourney, canaries: CanaryRegistry) -> ReplayRun:
     run = ReplayRun(journey=journey, marker=f"e2e replay error {secrets.token_hex(6)}",
                     email=canaries.add("email", new_email("replay"), name),
                     password=canaries.add("password", new_password(), name))
+    journey.context.add_init_script(ON_ERROR_REPLAY_ONLY_SCRIPT)
     page = journey.page
     try:
         page.goto("/signup")

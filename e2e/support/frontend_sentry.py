@@ -16,6 +16,9 @@ from support.spotlight import Envelope, SpotlightCollector
 
 # For a browser context whose page loads must be traced: the SDK samples when Math.random() < rate.
 SAMPLE_EVERYTHING_SCRIPT = "Math.random = () => 0.0001;"
+# For a browser context whose Replay must be the on-error buffer (replaysOnErrorSampleRate 1.0), never
+# the 1% whole-session recording (replaysSessionSampleRate 0.01), which sends its full snapshot early.
+ON_ERROR_REPLAY_ONLY_SCRIPT = "Math.random = () => 0.5;"
 
 
 def sampled_trace_header() -> tuple[str, str]:
