@@ -66,7 +66,7 @@ def test_frontend_crash_shows_global_error_boundary(crash: CrashRun) -> None:
 
 
 def _crash_events(spotlight: SpotlightCollector, marker: str) -> list[SentryEvent]:
-    events = [e for e in spotlight.error_events() if e.is_browser and marker in e.exception_text]
+    events = spotlight.browser_errors_with(marker)
     assert events, f"no browser error event with {marker!r} in Spotlight yet"
     return events
 

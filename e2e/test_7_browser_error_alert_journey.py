@@ -158,7 +158,7 @@ def test_client_crash_fires_new_browser_error_type_when_the_type_is_new(crash: C
 
 def test_client_crash_reaches_spotlight_as_a_browser_error(crash: CrashRun, spotlight: SpotlightCollector) -> None:
     def crash_events() -> list:
-        events = [e for e in spotlight.error_events() if e.is_browser and CRASH_TYPE in e.exception_text]
+        events = spotlight.browser_errors_with(CRASH_TYPE)
         assert events, f"no browser {CRASH_TYPE} event in Spotlight yet"
         return events
 

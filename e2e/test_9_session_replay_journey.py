@@ -89,15 +89,14 @@ def replay(journey: BrowserJourney, canaries: CanaryRegistry) -> ReplayRun:
 
 
 def _error_event(spotlight: SpotlightCollector, marker: str) -> SentryEvent:
-    events = [e for e in spotlight.error_events() if e.is_browser and marker in e.exception_text]
+    events = spotlight.browser_errors_with(marker)
     assert events, f"no browser error with {marker!r} in Spotlight yet"
     return events[0]
 
 
 def _replay_events(spotlight: SpotlightCollector, replay_id: str) -> list[dict[str, Any]]:
-    found = [payload for env in spotlight.snapshot() for header, payload in env.items
-             if header.get("type") == "replay_event" and isinstance(payload, dict)
-             and str(payload.get("replay_id", "")).replace("-", "") == replay_id]
+    found = [payload for payload in spotlight.payloads("replay_event")
+             if str(payload.get("replay_id", "")).replace("-", "") == replay_id]
     assert found, f"no replay_event {replay_id} in Spotlight yet"
     return found
 

@@ -18,30 +18,21 @@ import os
 import sys
 from pathlib import Path
 
+import psutil
+
 from bench import run as bench_run
 from bench.loopback_sink import LoopbackSink
 from infra.local.app_server import LiveServer
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _times(stat_path: Path) -> tuple[float, float]:
-    fields = stat_path.read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / TICK, int(fields[12]) / TICK  # utime, stime
-
 
 def sample(pid: int) -> dict[str, float]:
-    """user, sys, main-thread and other-thread CPU seconds, voluntary context switches."""
-    user, system = _times(Path(f"/proc/{pid}/stat"))
-    main = sum(_times(Path(f"/proc/{pid}/task/{pid}/stat")))
-    others = 0.0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        if int(task) != pid:
-            with contextlib.suppress(OSError):
-                others += sum(_times(Path(f"/proc/{pid}/task/{task}/stat")))
-    status = Path(f"/proc/{pid}/status").read_text()
-    switches = sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary_ctxt"))
-    return {"user": user, "sys": system, "main": main, "others": others, "switches": switches}
+    """user, sys, main-thread and other-thread CPU seconds, voluntary context switches (psutil)."""
+    process = psutil.Process(pid)
+    times = process.cpu_times()
+    threads = {t.id: t.user_time + t.system_time for t in process.threads()}
+    main = threads.pop(pid, 0.0)
+    return {"user": times.user, "sys": times.system, "main": main, "others": sum(threads.values()),
+            "switches": process.num_ctx_switches().voluntary}
 
 
 def main() -> int:

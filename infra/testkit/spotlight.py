@@ -137,14 +137,21 @@ class SpotlightCollector:
         with self._lock:
             return list(self.envelopes)
 
+    def payloads(self, item_type: str) -> list[dict[str, Any]]:
+        """The JSON payloads of every envelope item of this type (`event`, `transaction`, `replay_event`, ...)."""
+        return [payload for env in self.snapshot() for ih, payload in env.items
+                if ih.get("type") == item_type and isinstance(payload, dict)]
+
     def error_events(self) -> list[SentryEvent]:
-        return [SentryEvent(payload) for env in self.snapshot() for ih, payload in env.items
-                if ih.get("type") == "event" and isinstance(payload, dict)]
+        return [SentryEvent(payload) for payload in self.payloads("event")]
+
+    def browser_errors_with(self, text: str) -> list[SentryEvent]:
+        """Browser error events whose exception type or message contains `text`."""
+        return [e for e in self.error_events() if e.is_browser and text in e.exception_text]
 
     def transactions(self) -> list[dict[str, Any]]:
         """Transaction payloads (envelope items of type `transaction`), each with its `spans`."""
-        return [payload for env in self.snapshot() for ih, payload in env.items
-                if ih.get("type") == "transaction" and isinstance(payload, dict)]
+        return self.payloads("transaction")
 
     def events_tagged(self, request_id: str) -> list[SentryEvent]:
         return [e for e in self.error_events() if e.tags.get("request_id") == request_id]
