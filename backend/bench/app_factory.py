@@ -6,7 +6,8 @@ middleware and DB metrics (the baseline); "seed" the bare app with the seed's th
 @app.middleware("http") layers (bench/seed_style.py); "otel" the bare app with OpenTelemetry
 auto-instrumentation (bench/otel_style.py); "handwired" the bare app with the common hand-wired
 stack (bench/handwired_style.py). In "full" mode the BENCH_SENTRY_* variables of
-bench/sentry_overrides.py change the app's Sentry options for a side-by-side variant.
+bench/sentry_overrides.py change the app's Sentry options for a side-by-side variant, and
+BENCH_METRICS_UNBATCHED=1 writes the request metrics one by one, as before app/core/metrics_batch.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 from fastapi import FastAPI
 
 from app.api.main import build_app
+from app.core import metrics, metrics_batch
 from app.core.config import get_settings
 from bench.handwired_style import init_default_sentry, install_handwired_stack
 from bench.otel_style import instrument_with_opentelemetry
@@ -33,6 +35,8 @@ def create_app() -> FastAPI:
         init_default_sentry()
     elif mode == "full":
         install_sentry_overrides()  # BENCH_SENTRY_* knobs for old-vs-new variants (bench/sentry_overrides.py)
+        if os.environ.get("BENCH_METRICS_UNBATCHED"):
+            metrics.batch = metrics_batch.Direct()
     app = build_app(get_settings(), observability=mode == "full")
     if mode == "seed":
         install_seed_middleware(app)

@@ -1,6 +1,7 @@
 """CPU per request, in-process: the app driven by plain ASGI calls (no network, no HTTP client).
 
     cd backend && ../.venv/bin/python -m bench.inprocess [--n 1500] [--repeat 3] [--profile [MODE]]
+    cd backend && ../.venv/bin/python -m bench.inprocess --instructions [--n 200] [--mode NAME:KEY=VAL,...]
 
 Runs each mode (bare = INSTRUMENTATION=off, always-on, traced-10%: transactions sent to a
 loopback sink by the SDK's worker thread, whose CPU counts too) in its own subprocess (logging, Sentry and
@@ -11,6 +12,13 @@ of one mode's DB loop instead (always-on unless named; where the CPU goes, sorte
 preceded by the Python function calls per request of both endpoints (deterministic, so unlike the
 timings independent of the machine's load). `--profile traced-100%` profiles a mode where every
 request is sampled: what one sampled request costs (its spans, the transaction's preparation).
+
+`--instructions` runs each mode under Valgrind's callgrind and prints the instructions per request
+of the `--n` measured requests instead of their CPU time (bench/instruction_window.py): counts that do
+not move with the machine's load, so a change of a few µs shows on a shared machine whose timings
+move by ±10%. User-space only (system calls, cache misses and waits are not in them); the SDK's worker
+thread is included. `--mode NAME:KEY=VAL,...` adds a mode with these environment overrides (as
+bench.run's `--variant`), `--only` picks modes.
 """
 
 from __future__ import annotations
@@ -61,8 +69,10 @@ async def _call(app, method: str, path: str, query: bytes = b"", headers=(), bod
     return status, bytes(out)
 
 
-async def _child(n: int, repeat: int, profile: bool, dump: str | None = None) -> dict[str, float]:
+async def _child(n: int, repeat: int, profile: bool, dump: str | None = None,
+                 instructions: bool = False) -> dict[str, float]:
     from bench.app_factory import create_app
+    from bench.instruction_window import instruction_window
 
     app = create_app()
     async with app.router.lifespan_context(app):
@@ -103,6 +113,11 @@ async def _child(n: int, repeat: int, profile: bool, dump: str | None = None) ->
                 stats.sort_stats("tottime").print_stats(30)
                 stats.sort_stats("cumulative").print_stats("app/core|prometheus|structlog|sentry|event|pool", 60)
                 continue
+            if instructions:  # counted by callgrind; the parent reads the dump
+                with instruction_window(label):
+                    for _ in range(n):
+                        await _call(app, "GET", path, QUERY[label], headers=[auth])
+                continue
             best = float("inf")
             for _ in range(repeat):
                 started = time.process_time()
@@ -115,15 +130,21 @@ async def _child(n: int, repeat: int, profile: bool, dump: str | None = None) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1500)
+    parser.add_argument("--n", type=int, default=None, help="measured requests per endpoint (1500; 200 with --instructions)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", nargs="?", const="always-on", default=None, metavar="MODE")
     parser.add_argument("--profile-dump", metavar="PREFIX",
                         help="with --profile: also write each endpoint's cProfile to PREFIX.cached / PREFIX.db")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request under callgrind (needs valgrind) instead of CPU time")
+    parser.add_argument("--mode", action="append", default=[], metavar="NAME:KEY=VAL,KEY=VAL",
+                        help="add a mode with these environment overrides")
+    parser.add_argument("--only", nargs="*", metavar="MODE", help="run only these modes (bare is always run)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.n = args.n or (200 if args.instructions else 1500)
     if args.child:
-        results = asyncio.run(_child(args.n, args.repeat, args.profile, args.profile_dump))
+        results = asyncio.run(_child(args.n, args.repeat, args.profile, args.profile_dump, args.instructions))
         with open(args.child, "w") as fh:
             json.dump(results, fh)
         return 0
@@ -145,6 +166,13 @@ def main() -> int:
     sink = LoopbackSink()
     base_env["SENTRY_SPOTLIGHT_URL"] = sink.url
     modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}, "traced-10%": {"SENTRY_TRACES_SAMPLE_RATE": "0.1"}}
+    for spec in args.mode:
+        name, _, assignments = spec.partition(":")
+        modes[name] = dict(a.split("=", 1) for a in assignments.split(",") if a)
+    if args.only:
+        modes = {name: env for name, env in modes.items() if name == "bare" or name in args.only}
+    if args.instructions and args.profile:
+        parser.error("--instructions and --profile: one or the other")
     if args.profile:
         profile_modes = {**modes, "traced-100%": {"SENTRY_TRACES_SAMPLE_RATE": "1.0"}}
         if args.profile not in profile_modes:
@@ -161,13 +189,32 @@ def main() -> int:
             cmd = [sys.executable, "-m", "bench.inprocess", "--child", out_file, "--n", str(args.n),
                    "--repeat", str(args.repeat)] + (["--profile", args.profile] if args.profile else []) + (
                 ["--profile-dump", os.path.abspath(args.profile_dump)] if args.profile_dump else [])
+            callgrind_out = os.path.join(env["PROMETHEUS_MULTIPROC_DIR"], "callgrind.out")
+            if args.instructions:
+                # Hash seed fixed: dict and set layouts, and so the instructions, repeat from run to run.
+                env["PYTHONHASHSEED"] = "0"
+                cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={callgrind_out}",
+                       *cmd, "--instructions"]
             with open(os.devnull, "wb") as devnull:  # the access lines go to stdout in the child: drop them
                 subprocess.run(cmd, env=env, stdout=devnull, stderr=None if args.profile else devnull, check=True)
-            with open(out_file) as fh:
-                table[name] = json.load(fh)
+            if args.instructions:
+                from bench.instruction_window import read_windows
+
+                table[name] = {label: count / args.n for label, count in read_windows(callgrind_out).items()}
+            else:
+                with open(out_file) as fh:
+                    table[name] = json.load(fh)
     finally:
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-    if not args.profile:
+    if args.instructions:
+        print(f"{'endpoint':<9}{'mode':<22}{'instructions/request':>21}{'+ over bare':>13}{'bare / mode':>13}")
+        for label in PATHS:
+            bare = table["bare"][label]
+            for name in modes:
+                count = table[name][label]
+                print(f"{label:<9}{name:<22}{count:>21,.0f}{count - bare:>+13,.0f}{bare / count:>12.3f}x")
+        print(f"(callgrind, {args.n} requests per endpoint after 200 warm-up ones; user-space instructions, all threads)")
+    elif not args.profile:
         for label in PATHS:
             bare = table["bare"][label]
             row = "   ".join(f"{name} {table[name][label]:6.0f} us (+{table[name][label] - bare:4.0f}, "

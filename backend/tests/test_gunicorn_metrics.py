@@ -51,9 +51,12 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
         n = 300
         for i in range(n):  # a new connection each time, so the kernel spreads them over both workers
             assert http("GET", f"{api}/api/rum/unknown-{i}")[0] == 404
+        # each worker writes its request counts every 0.25 s (app/core/metrics_batch.py)
+        served = 'http_requests_total{method="GET",route="<unmatched>",status_code="404"}'
+        wait_until(lambda: value(scrape(metrics), served) == n, timeout=10, interval=0.1,
+                   what=f"{n} requests counted over both workers")
         text = scrape(metrics)
-        served = value(text, 'http_requests_total{method="GET",route="<unmatched>",status_code="404"}')
-        assert served == n
+        assert value(text, served) == n
         per_worker = {}
         for path in (tmp_path / "mp").glob("counter_*.db"):
             per_worker[path.stem] = sum(v for k, v, *_ in MmapedDict.read_all_values_from_file(str(path))

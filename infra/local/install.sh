@@ -6,7 +6,8 @@ cd "$(dirname "$0")/../.."
 
 APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
               prometheus-redis-exporter chromium redis-server
-              postgresql postgresql-client wrk docker-compose nodejs npm lnav haproxy)
+              postgresql postgresql-client wrk docker-compose nodejs npm lnav haproxy
+              valgrind gcc libc6-dev)  # valgrind, gcc: the benchmarks' instruction counts (backend/bench/instruction_window.py)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   # nodejs/npm may come from elsewhere (nvm, NodeSource): a working command is enough

@@ -20,9 +20,17 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from app.core import metrics_multiprocess_writer, trace_spans
+from app.core import metrics_batch, metrics_multiprocess_writer, trace_spans
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+# The request path's updates (in flight, request count and latency, API usage, cache lookups, SQL
+# statement durations) are added up and written every metrics_batch.FLUSH_SECONDS in multiprocess
+# mode, straight through in one process (app/core/metrics_batch.py).
+batch: metrics_batch.Batch | metrics_batch.Direct = metrics_batch.Batch() if MULTIPROCESS else metrics_batch.Direct()
+if MULTIPROCESS:
+    import atexit
+
+    atexit.register(batch.flush)
 
 UNMATCHED_ROUTE = "<unmatched>"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
@@ -142,11 +150,16 @@ _request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 _usage_children: dict[tuple[str, str], Any] = {}
 
 
-def in_progress(method: str) -> Any:
+def request_started(method: str) -> None:
+    """http_requests_in_progress{method} + 1 (request_finished takes it back)."""
     child = _in_progress_children.get(method)
     if child is None:
         child = _in_progress_children[method] = http_requests_in_progress.labels(method)
-    return child
+    batch.inc(child, 1.0)
+
+
+def request_finished(method: str) -> None:
+    batch.inc(_in_progress_children[method], -1.0)
 
 
 def observe_request(method: str, route: str, status: int, duration: float, trace_id: str | None) -> None:
@@ -157,11 +170,11 @@ def observe_request(method: str, route: str, status: int, duration: float, trace
             http_requests_total.labels(method, route, str(status)),
             http_request_duration_seconds.labels(method, route),
         )
-    children[0].inc()
+    batch.inc(children[0])
     if trace_id is None:
-        children[1].observe(duration)
+        batch.observe(children[1], duration)
     elif MULTIPROCESS:
-        children[1].observe(duration)
+        batch.observe(children[1], duration)
         metrics_multiprocess_writer.record(method, route, duration, trace_id, LATENCY_BUCKETS)
     else:
         children[1].observe(duration, {"trace_id": trace_id})
@@ -172,7 +185,7 @@ def observe_api_usage(route: str, plan: str) -> None:
     child = _usage_children.get(key)
     if child is None:
         child = _usage_children[key] = api_usage_total.labels(route, plan)
-    child.inc()
+    batch.inc(child)
 
 
 def observe_unhandled_exception(exc: BaseException, route: str) -> None:
@@ -188,7 +201,7 @@ def record_cache(cache: str, result: str) -> None:
     child = _cache_children.get(key)
     if child is None:
         child = _cache_children[key] = cache_requests_total.labels(cache, result)
-    child.inc()
+    batch.inc(child)
 
 
 def record_rate_limit_rejection(scope: str) -> None:
@@ -248,7 +261,7 @@ def instrument_engine(engine: Any, pool_size: int, max_overflow: int) -> None:
 
     def observe(statement: str, duration: float) -> None:
         operation = statement_operation(statement)
-        _db_children[operation].observe(duration)
+        batch.observe(_db_children[operation], duration)
         if duration > SLOW_QUERY_SECONDS:
             db_slow_queries_total.labels(operation).inc()
             log.warning("slow_query", operation=operation, duration_ms=round(duration * 1000, 1),

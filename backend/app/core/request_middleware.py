@@ -63,8 +63,7 @@ class ObservabilityMiddleware:
         ctx, token = correlation.begin(request_id)
         request_id_header = (b"x-request-id", request_id.encode())
         method = metrics.bounded_method(scope["method"])
-        in_progress = metrics.in_progress(method)
-        in_progress.inc()
+        metrics.request_started(method)
 
         status = 500
         response_started = False
@@ -100,7 +99,7 @@ class ObservabilityMiddleware:
             route = ctx.route or metrics.route_template(scope)
             sampled_trace_id = ctx.sampled_trace_id
             trace_id = sampled_trace_id or trace_id
-            in_progress.dec()
+            metrics.request_finished(method)
             metrics.observe_request(method, route, status, duration, sampled_trace_id)
             if route.startswith("/api/"):
                 metrics.observe_api_usage(route, ctx.plan or ("unknown" if ctx.user_id else "anonymous"))
