@@ -28,12 +28,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core import product
+
 _SOURCE = """
 #include <valgrind/callgrind.h>
 void instruction_window_open(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_ZERO_STATS; }
 void instruction_window_close(const char *label) { CALLGRIND_DUMP_STATS_AT(label); CALLGRIND_STOP_INSTRUMENTATION; }
 """
-_CACHE = Path(tempfile.gettempdir()) / "northstar-bench"
+_CACHE = Path(tempfile.gettempdir()) / f"{product.SLUG}-bench"
 _lib: ctypes.CDLL | None = None
 
 
