@@ -13,7 +13,7 @@ TEST_STACK_ENV := STACK_DATA_DIR=$(CURDIR)/.data/test-stack \
   REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/9}
 
 .PHONY: help install build up down status test test-infra test-backend test-monitoring test-frontend \
-        test-e2e test-alerts-short test-harness-selfcheck test-monitoring-offline test-monitoring-live bench verify-alerts tune-alerts test-alerts generate-monitoring test-template
+        test-e2e test-alerts-short test-harness-selfcheck test-monitoring-offline test-monitoring-live bench bench-instructions verify-alerts tune-alerts test-alerts generate-monitoring test-template
 
 help: ## list the verbs
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -110,6 +110,10 @@ generate-monitoring: install ## regenerate from product.toml and the sources: na
 
 bench: install ## throughput and p99, instrumented vs bare, side by side
 	@cd backend && ../$(PY) -m bench.run --duration 3 --rounds 5
+
+bench-instructions: install ## instructions per request, instrumented vs bare, under callgrind: ratios that do not move with the machine's load
+	@cd backend && ../$(PY) -m bench.inprocess --instructions --n $${N:-100}
+	@cd backend && ../$(PY) -m bench.components --instructions
 
 .PHONY: bench-frontend
 bench-frontend: install ## Lighthouse + first-load JS of the frontend, with Sentry vs compiled out (RUNS=3; under the live lock)
