@@ -30,7 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--number", type=int, default=None, help="calls per piece (20000; 1000 with --instructions)")
     parser.add_argument("--instructions", action="store_true", help="instructions per call, under callgrind")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.number = args.number or (1000 if args.instructions else 20000)
     if args.instructions and not args.child:
@@ -104,12 +104,12 @@ def main() -> int:
 def _count_instructions(number: int) -> int:
     import subprocess
 
-    from bench.instruction_window import read_windows
+    from bench.instruction_window import read_windows, under_callgrind
 
     out = os.path.join(tempfile.mkdtemp(prefix="bench-components-cg-"), "callgrind.out")
-    subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-                    sys.executable, "-m", "bench.components", "--instructions", "--child", "1",
-                    "--number", str(number)], check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    cmd, env = under_callgrind([sys.executable, "-m", "bench.components", "--instructions", "--child",
+                                "--number", str(number)], out, dict(os.environ))
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
     print(f"{'piece':<58}{'instructions/call':>18}")
     for name, count in read_windows(out).items():
         print(f"{name:<58}{count / number:>18,.0f}")

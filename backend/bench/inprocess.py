@@ -153,7 +153,8 @@ def main() -> int:
             json.dump(results, fh)
         return 0
 
-    from bench.run import _admin
+    from bench.instruction_window import read_windows, under_callgrind
+    from bench.run import _admin, parse_env_spec
 
     server_url = os.environ.get("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{product.SLUG}")
     run = uuid.uuid4().hex[:8]
@@ -171,8 +172,8 @@ def main() -> int:
     base_env["SENTRY_SPOTLIGHT_URL"] = sink.url
     modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}, "traced-10%": {"SENTRY_TRACES_SAMPLE_RATE": "0.1"}}
     for spec in args.mode:
-        name, _, assignments = spec.partition(":")
-        modes[name] = dict(a.split("=", 1) for a in assignments.split(",") if a)
+        name, env = parse_env_spec(spec)
+        modes[name] = env
     if args.only:
         modes = {name: env for name, env in modes.items() if name == "bare" or name in args.only}
     if args.instructions and args.profile:
@@ -195,15 +196,10 @@ def main() -> int:
                 ["--profile-dump", os.path.abspath(args.profile_dump)] if args.profile_dump else [])
             callgrind_out = os.path.join(env["PROMETHEUS_MULTIPROC_DIR"], "callgrind.out")
             if args.instructions:
-                # Hash seed fixed: dict and set layouts, and so the instructions, repeat from run to run.
-                env["PYTHONHASHSEED"] = "0"
-                cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={callgrind_out}",
-                       *cmd, "--instructions"]
+                cmd, env = under_callgrind([*cmd, "--instructions"], callgrind_out, env)
             with open(os.devnull, "wb") as devnull:  # the access lines go to stdout in the child: drop them
                 subprocess.run(cmd, env=env, stdout=devnull, stderr=None if args.profile else devnull, check=True)
             if args.instructions:
-                from bench.instruction_window import read_windows
-
                 table[name] = {label: count / args.n for label, count in read_windows(callgrind_out).items()}
             else:
                 with open(out_file) as fh:

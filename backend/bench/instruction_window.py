@@ -11,8 +11,8 @@ Python work rather than predict wall time.
 Callgrind starts and stops counting through client requests, which are C macros
 (<valgrind/callgrind.h>): no Python package offers them, so this compiles the four lines below
 with the system C compiler once (into the benchmark's cache folder) and calls them through ctypes.
-The process must run under `valgrind --tool=callgrind --instr-atstart=no` (bench.inprocess
---instructions does that); each window is written as one callgrind dump, named by its label.
+The process must run under `valgrind --tool=callgrind --instr-atstart=no` (`under_callgrind`
+builds that command); each window is written as one callgrind dump, named by its label.
 """
 
 from __future__ import annotations
@@ -64,6 +64,13 @@ def instruction_window(label: str) -> Iterator[None]:
         yield
     finally:
         lib.instruction_window_close(label.encode())
+
+
+def under_callgrind(cmd: list[str], out_file_prefix: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """`cmd` run under callgrind with counting off until a window opens, its dumps at `out_file_prefix`.*;
+    the hash seed fixed, so dict and set layouts, and with them the instructions, repeat from run to run."""
+    return (["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file_prefix}", *cmd],
+            {**env, "PYTHONHASHSEED": "0"})
 
 
 _TRIGGER = re.compile(r"^desc: Trigger: Client Request: (.+)$", re.M)

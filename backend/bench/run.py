@@ -242,11 +242,16 @@ def print_targets(verdicts: list[Verdict]) -> None:
     print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass")
 
 
+def parse_env_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """`NAME:KEY=VAL,KEY=VAL` -> (NAME, {KEY: VAL, ...}): an ad-hoc variant's environment overrides."""
+    name, _, assignments = spec.partition(":")
+    return name, dict(a.split("=", 1) for a in assignments.split(",") if a)
+
+
 def add_variants(specs: list[str]) -> None:
     """`--variant NAME:KEY=VAL,KEY=VAL`: an ad-hoc variant with these environment overrides."""
     for spec in specs:
-        name, _, assignments = spec.partition(":")
-        VARIANTS.append(Variant(name, dict(a.split("=", 1) for a in assignments.split(",") if a)))
+        VARIANTS.append(Variant(*parse_env_spec(spec)))
 
 
 def load_average() -> str:

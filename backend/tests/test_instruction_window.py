@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from bench.instruction_window import read_windows
+from bench.instruction_window import read_windows, under_callgrind
 
 BACKEND = Path(__file__).resolve().parents[1]
 SCRIPT = textwrap.dedent("""
@@ -28,9 +28,8 @@ SCRIPT = textwrap.dedent("""
 
 def test_windows_are_counted_apart_proportionally_and_repeatably(tmp_path: Path) -> None:
     out = tmp_path / "callgrind.out"
-    subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-                    sys.executable, "-c", SCRIPT], cwd=BACKEND, check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(BACKEND)})
+    cmd, env = under_callgrind([sys.executable, "-c", SCRIPT], str(out), {**os.environ, "PYTHONPATH": str(BACKEND)})
+    subprocess.run(cmd, cwd=BACKEND, check=True, capture_output=True, timeout=300, env=env)
     counts = read_windows(str(out))
     assert list(counts) == ["small", "double", "small-again", "empty"]
     assert abs(counts["small-again"] - counts["small"]) < 0.02 * counts["small"]
