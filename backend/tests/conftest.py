@@ -3,6 +3,7 @@ key prefix per session, a payment-provider stand-in, and an app per test driven 
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -76,6 +77,19 @@ def alembic_config(database_url: str) -> Config:
     cfg.attributes["database_url"] = database_url
     cfg.attributes["skip_logging_config"] = True
     return cfg
+
+
+RATE_LIMIT_WINDOW_SECONDS = 60  # the limiter's fixed window (app/core/rate_limit.py)
+RATE_LIMIT_MARGIN_SECONDS = 15  # more than any rate-limit test takes from its first counted attempt to its last
+
+
+@pytest.fixture
+def one_rate_limit_window():
+    """The test's counted attempts fall into one rate-limit window: a window ending mid-test would
+    reset the count. Near the end of one, wait for the next to begin (a known instant, not a guess)."""
+    remaining = RATE_LIMIT_WINDOW_SECONDS - time.time() % RATE_LIMIT_WINDOW_SECONDS
+    if remaining < RATE_LIMIT_MARGIN_SECONDS:
+        time.sleep(remaining + 0.05)
 
 
 @pytest.fixture(scope="session")

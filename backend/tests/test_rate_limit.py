@@ -1,22 +1,11 @@
 """Auth rate limit per client IP (Redis fixed window), and its in-process fallback when Redis is down."""
 
-import time
-
 import pytest
 
 from tests.conftest import free_port, signup
 
-WINDOW_SECONDS = 60  # the limiter's fixed window
-MARGIN_SECONDS = 15  # more than any test here takes from its first counted attempt to its last
-
-
-@pytest.fixture(autouse=True)
-def one_window():
-    """Each test's counted attempts fall into one window: a window ending mid-test would reset the
-    count. Near the end of one, wait for the next to begin (a known instant, not a guess)."""
-    remaining = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
-    if remaining < MARGIN_SECONDS:
-        time.sleep(remaining + 0.05)
+# Each test's counted attempts fall into one fixed window (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("one_rate_limit_window")
 
 
 def limited(settings, per_minute=3, redis_url=None):

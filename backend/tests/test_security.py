@@ -38,6 +38,7 @@ async def _login_statuses(client, n, headers_of=lambda i: {}):
 
 # --- trusted proxy: the client address is the one our proxy saw ------------------------------------
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_forwarded_for_counts_only_from_the_trusted_proxy(make_client, settings, db):
     s = behind_proxy(settings, RATE_LIMIT_AUTH_PER_MINUTE=3)
     # Directly to the API (no proof of being the proxy): a rotating X-Forwarded-For, or a list whose
