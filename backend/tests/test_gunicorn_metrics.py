@@ -57,10 +57,7 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
                    what=f"{n} requests counted over both workers")
         text = scrape(metrics)
         assert value(text, served) == n
-        per_worker = {}
-        for path in (tmp_path / "mp").glob("counter_*.db"):
-            per_worker[path.stem] = sum(v for k, v, *_ in MmapedDict.read_all_values_from_file(str(path))
-                                        if "http_requests_total" in k and "unmatched" in k)
+        per_worker = unmatched_requests_in_files(tmp_path / "mp")
         assert len([c for c in per_worker.values() if c > 0]) == 2, f"both workers served: {per_worker}"
         assert value(text, "process_cpu_seconds_total") > 0 and "process_resident_memory_bytes" in text
 
@@ -79,6 +76,32 @@ def test_two_workers_counts_add_up_promtool_clean_and_exemplars(gunicorn_env, tm
 
         wait_until(me_exemplar_lines, timeout=10, interval=0.2, what="an /api/me exemplar in the OpenMetrics output")
         assert http("GET", api + "/metrics")[0] == 404  # never on the API port
+    finally:
+        proc.stop()
+
+
+def unmatched_requests_in_files(mp_dir) -> dict[str, float]:
+    """Per worker file, the requests its counter file holds for unmatched routes."""
+    return {path.stem: sum(v for k, v, *_ in MmapedDict.read_all_values_from_file(str(path))
+                           if "http_requests_total" in k and "unmatched" in k)
+            for path in mp_dir.glob("counter_*.db")}
+
+
+def test_a_graceful_stop_writes_the_last_batched_counts(gunicorn_env, tmp_path):
+    # no periodic flush within the test: what reaches the files is the shutdown flush's
+    env = {**gunicorn_env, "METRICS_FLUSH_SECONDS": "3600"}
+    proc, api, metrics = start_gunicorn(env, workers=1)
+    try:
+        wait_until(lambda: value(scrape(metrics), "db_pool_size") == 10, timeout=20, what="the worker started")
+        n = 40
+        for i in range(n):
+            assert http("GET", f"{api}/api/rum/unknown-{i}")[0] == 404
+        served = 'http_requests_total{method="GET",route="<unmatched>",status_code="404"}'
+        assert value(scrape(metrics), served) == 0, "held in the worker's batch until a flush"
+        proc.signal(signal.SIGTERM)
+        proc.popen.wait(20)
+        assert proc.popen.returncode == 0
+        assert sum(unmatched_requests_in_files(tmp_path / "mp").values()) == n, "every request counted by the last flush"
     finally:
         proc.stop()
 

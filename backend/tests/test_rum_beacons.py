@@ -81,6 +81,7 @@ async def test_bad_page_view_beacons_are_4xx_and_count_nothing(client):
     assert page_views_total() == before
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_beacons_are_rate_limited_per_client(make_client, settings):
     limited = await make_client.client(settings.model_copy(update={"RATE_LIMIT_RUM_PER_MINUTE": 3}),
                                        client_addr=("10.9.8.7", 1234))

@@ -125,10 +125,12 @@ async def _resources(app: FastAPI, settings: Settings, observability: bool) -> A
     app.state.ready = False
     try:
         async with contextlib.AsyncExitStack() as stack:
-            # The batched request metrics (app/core/metrics_batch.py): written every 0.25 s, and a
-            # last time after everything below has shut down (callbacks run last-in, first-out).
+            # The batched request metrics (app/core/metrics_batch.py): written every
+            # METRICS_FLUSH_SECONDS, and a last time after everything below has shut down
+            # (callbacks run last-in, first-out).
             stack.callback(metrics.batch.flush)
-            tasks: dict[str, Coroutine[Any, Any, None]] = {"metrics-flush": metrics.batch.flush_every()}
+            tasks: dict[str, Coroutine[Any, Any, None]] = {
+                "metrics-flush": metrics.batch.flush_every(settings.METRICS_FLUSH_SECONDS)}
             if observability:
                 metrics.instrument_engine(engine, settings.DB_POOL_SIZE, settings.DB_MAX_OVERFLOW)
                 stack.callback(metrics.uninstrument_pool_gauges, settings.DB_POOL_SIZE, settings.DB_MAX_OVERFLOW)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     FAULT_INJECTION_ENABLED: bool = False
     FAULT_STATE_FILE: str = ".data/faults.json"
     PROMETHEUS_MULTIPROC_DIR: str = ""
+    # How often a worker writes its batched request metrics (app/core/metrics_batch.py); keep it
+    # below the fastest scrape interval.
+    METRICS_FLUSH_SECONDS: float = 0.25
 
     MAX_BODY_BYTES: int = 65536
 
