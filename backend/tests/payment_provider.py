@@ -35,7 +35,8 @@ class PaymentProviderStub:
                     self._send(500, {"error": "card_declined"})
                 else:
                     charge = {"id": f"ch_{uuid.uuid4().hex}", "status": "succeeded", "request": body,
-                              "idempotency_key": self.headers.get("Idempotency-Key")}
+                              "idempotency_key": self.headers.get("Idempotency-Key"),
+                              "baggage": self.headers.get("baggage"), "sentry_trace": self.headers.get("sentry-trace")}
                     if generation == stub.generation:
                         stub.charges.append(charge)
                     self._send(200, {"id": charge["id"], "status": "succeeded"})

@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import correlation, metrics
 from app.core.error_reporting import MAX_LOGGED_PATH, report_unhandled_exception
 from app.core.access_log import write_access_line
-from app.core.sentry import TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes, exit_request_scopes
+from app.core.sentry import (SAMPLE_RAND_SCOPE_KEY, TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes,
+                             exit_request_scopes, report_head_sampling)
 
 
 class ObservabilityMiddleware:
@@ -41,8 +42,12 @@ class ObservabilityMiddleware:
         # SentryAsgiMiddleware hands us a copy of the scope: report back through the request context.
         ctx = correlation.current()
         transaction = sentry_sdk.get_current_scope().transaction
-        if ctx is not None and transaction is not None and transaction.sampled:
-            ctx.sampled_trace_id = transaction.trace_id  # known from here on: the log lines carry it
+        if transaction is not None and transaction.sampled:
+            if ctx is not None:
+                ctx.sampled_trace_id = transaction.trace_id  # known from here on: the log lines carry it
+            sample_rand = scope.get(SAMPLE_RAND_SCOPE_KEY)
+            if sample_rand is not None:
+                report_head_sampling(transaction, self.sampler.rate, sample_rand)
         try:
             await self.app(scope, receive, send)
         finally:

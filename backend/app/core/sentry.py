@@ -27,7 +27,10 @@
 - `traces_sampler` never samples /health, /ready, /metrics or the RUM beacon; otherwise it follows
   the upstream decision in `sentry-trace` only for requests from our own web app (through the
   trusted proxy, app/core/client_address.py), else SENTRY_TRACES_SAMPLE_RATE: a client cannot
-  force its requests to be traced. Third-party `baggage` items never enter the trace.
+  force its requests to be traced. Third-party `baggage` items never enter the trace. The trace's
+  dynamic sampling context says what decided it (report_head_sampling, traces_sampler): the web
+  app's rate and sample_rand for its decisions, SENTRY_TRACES_SAMPLE_RATE and the draw below it for
+  ours, never the forced 1.0 the SDK is handed (Sentry extrapolates counts by 1 / sample_rate).
 - Transactions are serialized by app/core/transaction_serializer.py's short walk (the SDK's
   serializer's output, ≈ 0.4 ms less per sampled transaction); with a DSN envelopes are compressed
   with brotli quality 1 (a quarter of the SDK's default quality 4's CPU, ≈ 10% more bytes).
@@ -251,6 +254,40 @@ def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict
 
 
 TRACED_SCOPE_KEY = "app.traced"
+# The random number that sampled a request this service decided itself (not set when it followed
+# the web app's decision): report_head_sampling() puts it in the trace.
+SAMPLE_RAND_SCOPE_KEY = "app.sample_rand"
+
+
+def report_head_sampling(transaction: Any, rate: float, sample_rand: float) -> None:
+    """Make a transaction this service sampled itself say what sampled it.
+
+    The decision is taken before any Sentry machinery runs (RequestSampler) and handed to the SDK
+    as traces_sampler's 1.0, so the SDK would put sample_rate=1.0, and a sample_rand of its own that
+    has nothing to do with the decision, in the trace's dynamic sampling context (the envelope's
+    `trace` header, the `baggage` sent downstream). Sentry extrapolates counts by 1 / sample_rate
+    (a 10% sample would read as all the traffic) and downstream SDKs sample on sample_rand, so both
+    must be what decided: SENTRY_TRACES_SAMPLE_RATE and the draw below it. Called as the
+    transaction starts, before the context is first built from these attributes (sentry-sdk 2.x:
+    `sample_rate`, `_sample_rand`, Baggage.populate_from_transaction). A caller's own `sentry-*`
+    baggage (an API client with its own SDK; its sampling items were already removed) is the
+    context as it came, frozen: the decision's items are set there."""
+    transaction.sample_rate = rate
+    transaction._sample_rand = sample_rand
+    baggage = transaction._baggage
+    if baggage is not None and not baggage.mutable:
+        baggage.sentry_items.update(sample_rate=str(rate), sample_rand=f"{sample_rand:.6f}", sampled="true")
+
+
+def _parent_sample_rate() -> float:
+    """The rate in the incoming `baggage` (continue_trace has just made it the active context), 1.0
+    if it has none."""
+    baggage = sentry_sdk.get_current_scope().get_active_propagation_context().baggage
+    try:
+        rate = float(baggage.sentry_items["sample_rate"]) if baggage is not None else 1.0
+    except (KeyError, ValueError):
+        return 1.0
+    return rate if 0.0 < rate <= 1.0 else 1.0
 
 
 def make_traces_sampler(rate: float):  # noqa: ANN201
@@ -260,7 +297,12 @@ def make_traces_sampler(rate: float):  # noqa: ANN201
             if asgi_scope.get("path") in UNSAMPLED_PATHS:
                 return 0.0
             if TRACED_SCOPE_KEY in asgi_scope:  # decided up front by the observability middleware
-                return 1.0 if asgi_scope[TRACED_SCOPE_KEY] else 0.0
+                if not asgi_scope[TRACED_SCOPE_KEY]:
+                    return 0.0
+                # The SDK writes what this returns into the trace's sampling context: for the web
+                # app's decision the web app's rate (its sample_rand, below that rate, then decides
+                # here as it did there); for our own, 1.0 and report_head_sampling() sets the rate.
+                return _parent_sample_rate() if sampling_context.get("parent_sampled") else 1.0
         parent = sampling_context.get("parent_sampled")
         if parent is not None:
             return 1.0 if parent else 0.0
@@ -307,7 +349,11 @@ class RequestSampler:
         if scope["path"] in UNSAMPLED_PATHS or self.rate <= 0 and decision is None:
             return False, trace_id
         if decision is None:
-            decision = random.random() < self.rate
+            # drawn as the SDK draws sample_rand (six decimals, so ".6f" never rounds it up)
+            draw = int(random.random() * 1_000_000) / 1_000_000
+            decision = draw < self.rate
+            if decision:
+                scope[SAMPLE_RAND_SCOPE_KEY] = draw
         ctx = correlation.current()
         if decision and ctx is not None and scope.get("query_string"):
             ctx.raw_query_string = scope["query_string"]
