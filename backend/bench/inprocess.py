@@ -164,6 +164,7 @@ def main() -> int:
         **os.environ, "DATABASE_URL": db_url, "REDIS_KEY_PREFIX": f"nsinproc:{run}:", "SENTRY_DSN": "",
         "SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream", "RATE_LIMIT_AUTH_PER_MINUTE": "0",
         "ANALYTICS_DELIVERY_ENABLED": "false", "LOG_LEVEL": "INFO", "SENTRY_TRACES_SAMPLE_RATE": "0",
+        "SENTRY_TRACES_MAX_PER_SECOND": "0",  # the cost of every sampled request, not a budget
         "SENTRY_PROFILES_SAMPLE_RATE": "0",
     }
     from bench.loopback_sink import LoopbackSink

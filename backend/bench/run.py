@@ -50,7 +50,12 @@ _OBS = {"LOG_LEVEL": "INFO", "ANALYTICS_DELIVERY_ENABLED": "false"}
 VARIANTS: list[Variant] = [
     Variant("bare", {**_OBS, "INSTRUMENTATION": "off"}),
     Variant("always-on", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
-    Variant("traced-10%", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0.1", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
+    # traced-10% traces one request in ten however fast they come (the issue-16 target is judged on
+    # it); traced-10%-capped is the product's default, the rate lowered above 10 traced requests a
+    # second per worker (app/core/trace_budget.py), which wrk's thousand a second always are.
+    Variant("traced-10%", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0.1", "SENTRY_TRACES_MAX_PER_SECOND": "0",
+                           "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
+    Variant("traced-10%-capped", {**_OBS, "SENTRY_TRACES_SAMPLE_RATE": "0.1", "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
     Variant("seed-style", {**_OBS, "INSTRUMENTATION": "seed"}),
     # Reference rows, measured side by side every run (bench/otel_style.py, bench/handwired_style.py).
     Variant("otel-10%", {**_OBS, "INSTRUMENTATION": "otel"}, reference=True),

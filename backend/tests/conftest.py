@@ -136,6 +136,9 @@ def settings(database_url: str, redis_prefix: str, payment_provider: PaymentProv
         # every test starts an app in this one process: frozen apps would never be freed
         # (tests/test_gc_freeze.py turns it on)
         GC_FREEZE_AFTER_STARTUP=False,
+        # a test's requests at SENTRY_TRACES_SAMPLE_RATE=1.0 are all traced, however fast they
+        # come (tests/test_trace_budget.py tests the budget)
+        SENTRY_TRACES_MAX_PER_SECOND=0,
     )
 
 

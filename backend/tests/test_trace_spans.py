@@ -214,7 +214,7 @@ def test_sampled_n_plus_one_statement_spans_reach_spotlight(database_url, redis_
     try:
         collector.start(timeout=20)
         env = {"DATABASE_URL": database_url, "REDIS_URL": TEST_REDIS_URL, "REDIS_KEY_PREFIX": redis_prefix,
-               "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp"), "SENTRY_TRACES_SAMPLE_RATE": "1.0",
+               "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp"), "SENTRY_TRACES_SAMPLE_RATE": "1.0", "SENTRY_TRACES_MAX_PER_SECOND": "0",
                "SENTRY_SPOTLIGHT_URL": spot_url + "/stream", "ANALYTICS_DELIVERY_ENABLED": "false",
                "FAULT_INJECTION_ENABLED": "true", "FAULT_STATE_FILE": str(tmp_path / "faults.json"),
                "LOG_LEVEL": "WARNING"}

@@ -453,8 +453,9 @@ def datastore_alerts(p: Profile) -> list[Alert]:
 
 def cost_recordings(p: Profile, prices: UnitPrices = PRICES) -> list[Record]:
     """Monthly volume and cost at the current traffic (1h rate) and sample rates, and what
-    Prometheus itself holds. The sample rates come from the backend's settings
-    (sentry_sample_rate{kind}, app/core/metrics.py)."""
+    Prometheus itself holds. The sample rates are the backend's rates in force
+    (sentry_sample_rate{kind}, app/core/metrics.py: the settings, the traces rate lowered by the
+    backend's trace budget in a spike)."""
     w1h, w5 = p.d("1h"), p.d("5m")
     requests = f'sum by (service) (rate(http_requests_total{{job="backend",{UNTRACED_ROUTES}}}[{w1h}]))'
     return [

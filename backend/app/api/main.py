@@ -96,7 +96,8 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
         # errors: sentry-sdk's `sample_rate`, left at its default 1.0 (app/core/sentry.py)
         metrics.set_sentry_sample_rates(traces=settings.SENTRY_TRACES_SAMPLE_RATE, errors=1.0,
                                         profiles=settings.SENTRY_PROFILES_SAMPLE_RATE)
-        app.add_middleware(ObservabilityMiddleware, traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE)
+        app.add_middleware(ObservabilityMiddleware, traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+                           traces_max_per_second=settings.SENTRY_TRACES_MAX_PER_SECOND)
     app.add_middleware(TrustedProxyMiddleware, proxies=settings.TRUSTED_PROXY_ADDRESSES,
                        secret=settings.TRUSTED_PROXY_SECRET.get_secret_value())
     return app

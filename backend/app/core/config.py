@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     SENTRY_DSN: str = ""
     SENTRY_SPOTLIGHT_URL: str = "http://127.0.0.1:8969/stream"
     SENTRY_TRACES_SAMPLE_RATE: float = 0.1
+    # Per worker: above this many sampled requests a second the rate in force is lowered
+    # (app/core/trace_budget.py); 0 = always SENTRY_TRACES_SAMPLE_RATE.
+    SENTRY_TRACES_MAX_PER_SECOND: float = 10
     SENTRY_PROFILES_SAMPLE_RATE: float = 0.01
 
     MIXPANEL_TOKEN: str = ""

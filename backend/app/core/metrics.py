@@ -117,15 +117,21 @@ def set_app_info(version: str, environment: str) -> None:
     app_info.labels(version=version, environment=environment).set(1)
 
 
-# The Sentry sample rates from the settings, so that Prometheus can estimate what Sentry costs
-# at the current traffic (cost:* recording rules, monitoring/rules/catalogue.py).
-sentry_sample_rate = Gauge("sentry_sample_rate", "Share of requests/errors/profiles sent to Sentry (settings)",
+# The Sentry sample rates in force, so that Prometheus can estimate what Sentry costs at the
+# current traffic (cost:* recording rules, monitoring/rules/catalogue.py): the settings, and for
+# traces the rate app/core/trace_budget.py lowers it to while a worker's traffic exceeds
+# SENTRY_TRACES_MAX_PER_SECOND (the highest of the workers' rates).
+sentry_sample_rate = Gauge("sentry_sample_rate", "Share of requests/errors/profiles sent to Sentry (in force)",
                            ["kind"], multiprocess_mode="livemax")
 
 
 def set_sentry_sample_rates(*, traces: float, errors: float, profiles: float) -> None:
     for kind, rate in (("traces", traces), ("errors", errors), ("profiles", profiles)):
         sentry_sample_rate.labels(kind=kind).set(rate)
+
+
+def set_traces_rate_in_force(rate: float) -> None:
+    sentry_sample_rate.labels(kind="traces").set(rate)
 
 
 # --- Request recording (hot path) ---------------------------------------------------------------

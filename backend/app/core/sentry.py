@@ -29,8 +29,10 @@
   trusted proxy, app/core/client_address.py), else SENTRY_TRACES_SAMPLE_RATE: a client cannot
   force its requests to be traced. Third-party `baggage` items never enter the trace. The trace's
   dynamic sampling context says what decided it (report_head_sampling, traces_sampler): the web
-  app's rate and sample_rand for its decisions, SENTRY_TRACES_SAMPLE_RATE and the draw below it for
-  ours, never the forced 1.0 the SDK is handed (Sentry extrapolates counts by 1 / sample_rate).
+  app's rate and sample_rand for its decisions, the rate in force and the draw below it for ours,
+  never the forced 1.0 the SDK is handed (Sentry extrapolates counts by 1 / sample_rate). The rate
+  in force is SENTRY_TRACES_SAMPLE_RATE, lowered while this worker's requests arrive faster than
+  SENTRY_TRACES_MAX_PER_SECOND allows (app/core/trace_budget.py).
 - Transactions are serialized by app/core/transaction_serializer.py's short walk (the SDK's
   serializer's output, ≈ 0.4 ms less per sampled transaction); with a DSN envelopes are compressed
   with brotli quality 1 (a quarter of the SDK's default quality 4's CPU, ≈ 10% more bytes).
@@ -70,6 +72,7 @@ from app.core import correlation, product
 from app.core.client_address import VIA_TRUSTED_PROXY
 from app.core.config import Settings
 from app.core.logging import scrub_text
+from app.core.trace_budget import TraceBudget
 from app.core.trace_spans import SerializedSpan, TraceSpansIntegration
 from app.core.transaction_serializer import TransactionSerializerIntegration
 
@@ -254,9 +257,9 @@ def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict
 
 
 TRACED_SCOPE_KEY = "app.traced"
-# The random number that sampled a request this service decided itself (not set when it followed
-# the web app's decision): report_head_sampling() puts it in the trace.
-SAMPLE_RAND_SCOPE_KEY = "app.sample_rand"
+# (rate, random number) that sampled a request this service decided itself (not set when it
+# followed the web app's decision): report_head_sampling() puts them in the trace.
+HEAD_SAMPLING_SCOPE_KEY = "app.head_sampling"
 
 
 def report_head_sampling(transaction: Any, rate: float, sample_rand: float) -> None:
@@ -267,7 +270,8 @@ def report_head_sampling(transaction: Any, rate: float, sample_rand: float) -> N
     has nothing to do with the decision, in the trace's dynamic sampling context (the envelope's
     `trace` header, the `baggage` sent downstream). Sentry extrapolates counts by 1 / sample_rate
     (a 10% sample would read as all the traffic) and downstream SDKs sample on sample_rand, so both
-    must be what decided: SENTRY_TRACES_SAMPLE_RATE and the draw below it. Called as the
+    must be what decided: the rate in force (SENTRY_TRACES_SAMPLE_RATE, or lower in a spike,
+    app/core/trace_budget.py) and the draw below it. Called as the
     transaction starts, before the context is first built from these attributes (sentry-sdk 2.x:
     `sample_rate`, `_sample_rand`, Baggage.populate_from_transaction). A caller's own `sentry-*`
     baggage (an API client with its own SDK; its sampling items were already removed) is the
@@ -323,8 +327,9 @@ class RequestSampler:
     trace and span IDs but loses its sampled flag (and baggage its sampling items). The trace ID is
     still continued, so an API client's errors can be found by its trace."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, budget: TraceBudget | None = None) -> None:
         self.rate = rate
+        self.budget = budget if budget is not None else TraceBudget(rate, 0)
 
     def __call__(self, scope: dict[str, Any]) -> tuple[bool, str | None]:
         """(traced, upstream trace id)"""
@@ -349,11 +354,12 @@ class RequestSampler:
         if scope["path"] in UNSAMPLED_PATHS or self.rate <= 0 and decision is None:
             return False, trace_id
         if decision is None:
+            rate = self.budget.rate_for_next()  # SENTRY_TRACES_SAMPLE_RATE, or lower in a spike
             # drawn as the SDK draws sample_rand (six decimals, so ".6f" never rounds it up)
             draw = int(random.random() * 1_000_000) / 1_000_000
-            decision = draw < self.rate
+            decision = draw < rate
             if decision:
-                scope[SAMPLE_RAND_SCOPE_KEY] = draw
+                scope[HEAD_SAMPLING_SCOPE_KEY] = (rate, draw)
         ctx = correlation.current()
         if decision and ctx is not None and scope.get("query_string"):
             ctx.raw_query_string = scope["query_string"]
