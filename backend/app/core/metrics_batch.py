@@ -9,8 +9,8 @@ writes each sum once: counter and gauge children by `inc(total)`, histogram chil
 and one write per bucket touched, which stores exactly what observing each value would have.
 
 Each worker flushes every FLUSH_SECONDS (the METRICS_FLUSH_SECONDS setting) from a task of the
-app's lifespan (app/api/main.py), once more at shutdown and at exit, so a scrape sees a worker's requests at most FLUSH_SECONDS late
-(below the fastest scrape interval in use, 1 s). A worker killed by SIGKILL loses its last
+app's lifespan (app/api/main.py), once more at shutdown and at exit, so a scrape sees a worker's
+requests at most FLUSH_SECONDS late (below the fastest scrape interval in use, 1 s). A worker killed by SIGKILL loses its last
 FLUSH_SECONDS of counts, as it loses the requests it was serving. In one process (no
 PROMETHEUS_MULTIPROC_DIR) prometheus_client's values are locked floats, cheap to write: there
 everything goes straight through and nothing waits for a flush.

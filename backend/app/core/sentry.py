@@ -271,11 +271,11 @@ def report_head_sampling(transaction: Any, rate: float, sample_rand: float) -> N
     `trace` header, the `baggage` sent downstream). Sentry extrapolates counts by 1 / sample_rate
     (a 10% sample would read as all the traffic) and downstream SDKs sample on sample_rand, so both
     must be what decided: the rate in force (SENTRY_TRACES_SAMPLE_RATE, or lower in a spike,
-    app/core/trace_budget.py) and the draw below it. Called as the
-    transaction starts, before the context is first built from these attributes (sentry-sdk 2.x:
-    `sample_rate`, `_sample_rand`, Baggage.populate_from_transaction). A caller's own `sentry-*`
-    baggage (an API client with its own SDK; its sampling items were already removed) is the
-    context as it came, frozen: the decision's items are set there."""
+    app/core/trace_budget.py) and the draw below it. Called as the transaction starts, before the
+    context is first built from these attributes (sentry-sdk 2.x: `sample_rate`, `_sample_rand`,
+    Baggage.populate_from_transaction). A caller's own `sentry-*` baggage (an API client with its
+    own SDK; its sampling items were already removed) is the context as it came, frozen: the
+    decision's items are set there."""
     transaction.sample_rate = rate
     transaction._sample_rand = sample_rand
     baggage = transaction._baggage
