@@ -23,7 +23,7 @@ WITH_REQUEST_ID = {"full", "seed", "handwired"}
 PROCESSES = (("off", "seed", "full"), ("otel",), ("handwired",))
 
 
-def test_every_bench_variant_builds_and_answers(database_url, redis_prefix):
+def test_every_bench_variant_builds_and_answers(database_url, redis_prefix, db):  # db: cleaned after
     sink = LoopbackSink()
     try:
         base = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": TEST_REDIS_URL,
