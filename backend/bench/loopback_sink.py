@@ -2,13 +2,15 @@
 collector, which would compete for the 2 CPUs): accepts every POST with 200, reads the whole body,
 and counts what arrived by kind, so the traced variants really serialise and ship their
 transactions and spans. Sentry envelopes arrive at /stream (Spotlight transport) or
-/api/<project>/envelope/ (sentry-sdk's HTTP transport), OTLP/HTTP spans at /v1/traces."""
+/api/<project>/envelope/ (sentry-sdk's HTTP transport), OTLP/HTTP spans at /v1/traces. A variant
+whose Spotlight URL ends in /stream/<variant> is also counted by name (`received_by_variant`)."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 
 def _kind(path: str) -> str:
@@ -23,6 +25,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.read(length)
         with self.server.lock:  # type: ignore[attr-defined]
             self.server.received[_kind(self.path)] += 1  # type: ignore[attr-defined]
+            if self.path.startswith("/stream/"):
+                self.server.by_variant[unquote(self.path[len("/stream/"):])] += 1  # type: ignore[attr-defined]
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -36,6 +40,7 @@ class LoopbackSink:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.received = Counter()  # type: ignore[attr-defined]
+        self.server.by_variant = Counter()  # type: ignore[attr-defined]
         self.server.lock = threading.Lock()  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stream"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -43,6 +48,10 @@ class LoopbackSink:
     @property
     def received(self) -> dict[str, int]:
         return dict(self.server.received)  # type: ignore[attr-defined]
+
+    @property
+    def received_by_variant(self) -> dict[str, int]:
+        return dict(self.server.by_variant)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self.server.shutdown()

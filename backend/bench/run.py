@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -135,22 +136,33 @@ def seed(base_url: str, projects: int = 30) -> tuple[str, str]:
     return token, ids[0]
 
 
-def run_variant(variant: Variant, base_env: dict[str, str], duration: int, connections: int) -> dict[str, Result]:
-    env = {**base_env, **variant.env}
+def variant_env(base_env: dict[str, str], variant: Variant) -> dict[str, str]:
+    """The variant's environment; its Spotlight envelopes go to the sink's /stream/<variant>, so the
+    sink counts what each variant sent (the traced share of its requests)."""
+    spotlight = base_env.get("SENTRY_SPOTLIGHT_URL")
+    own = {"SENTRY_SPOTLIGHT_URL": f"{spotlight}/{quote(variant.name)}"} if spotlight else {}
+    return {**base_env, **own, **variant.env}
+
+
+def run_variant(variant: Variant, base_env: dict[str, str], duration: int, connections: int,
+                served: dict[str, float] | None = None) -> dict[str, Result]:
+    env = variant_env(base_env, variant)
     log_path = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"bench-{variant.name}.log"
     with LiveServer(env, app=variant.app, factory=variant.factory, log_path=log_path) as server:
         token, project_id = seed(server.url)
         results = {}
         for label, path in ENDPOINTS.items():
             results[label] = wrk(server.url + path.format(project_id=project_id), token, duration, connections)
+            if served is not None:
+                served[variant.name] = served.get(variant.name, 0.0) + results[label].rps * duration
     return results
 
 
 def run_interleaved(variants: list[Variant], base_env: dict[str, str], duration: int, connections: int,
-                    rounds: int) -> dict[str, dict[str, Result]]:
+                    rounds: int, served: dict[str, float] | None = None) -> dict[str, dict[str, Result]]:
     """All variants up at once; each round runs every (endpoint, variant) once, in rotating order,
     so a load burst from elsewhere on the shared machine hits all variants alike. Per variant:
-    the median round (by req/s)."""
+    the median round (by req/s). `served` gets each variant's requests served by wrk, all rounds."""
     import contextlib
     import statistics
 
@@ -159,7 +171,7 @@ def run_interleaved(variants: list[Variant], base_env: dict[str, str], duration:
     with contextlib.ExitStack() as stack:
         targets = {}
         for v in variants:
-            server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
+            server = stack.enter_context(LiveServer(variant_env(base_env, v), app=v.app, factory=v.factory,
                                                     log_path=log_dir / f"bench-{v.name}.log"))
             targets[v.name] = (server.url, *seed(server.url))
         for r in range(rounds):
@@ -168,8 +180,10 @@ def run_interleaved(variants: list[Variant], base_env: dict[str, str], duration:
             for label, path in ENDPOINTS.items():
                 for v in order:
                     url, token, project_id = targets[v.name]
-                    samples[v.name][label].append(wrk(url + path.format(project_id=project_id), token, duration,
-                                                      connections))
+                    result = wrk(url + path.format(project_id=project_id), token, duration, connections)
+                    samples[v.name][label].append(result)
+                    if served is not None:
+                        served[v.name] = served.get(v.name, 0.0) + result.rps * duration
     out: dict[str, dict[str, Result]] = {}
     for name, per_label in samples.items():
         out[name] = {}
@@ -259,6 +273,14 @@ def add_variants(specs: list[str]) -> None:
         VARIANTS.append(Variant(*parse_env_spec(spec)))
 
 
+def traced_shares(envelopes: dict[str, int], served: dict[str, float]) -> str:
+    """Envelopes each variant sent through the Spotlight transport, per request wrk had served
+    (transactions, plus any error events): what share of its requests a variant really traced."""
+    shares = ", ".join(f"{name} {envelopes.get(name, 0) / served[name]:.1%}" for name in served
+                       if served[name] and name in envelopes)
+    return f"(traced share: Sentry envelopes received per request served: {shares or 'none'})"
+
+
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -318,16 +340,18 @@ def main() -> int:
     started = time.monotonic()
     load_before = load_average()
     all_results: dict[str, dict[str, Result]] = {}
+    served: dict[str, float] = {}
     with bench_environment(sink.url) as base_env:
         if args.rounds > 1:
-            all_results = run_interleaved(variants, base_env, args.duration, args.connections, args.rounds)
+            all_results = run_interleaved(variants, base_env, args.duration, args.connections, args.rounds, served)
         for variant in variants if args.rounds <= 1 else []:
             print(f"[bench] {variant.name}: {args.duration}s per endpoint, {args.connections} connections", flush=True)
-            all_results[variant.name] = run_variant(variant, base_env, args.duration, args.connections)
+            all_results[variant.name] = run_variant(variant, base_env, args.duration, args.connections, served)
     if all_results:
         print_table(all_results)
         print_targets(check_targets(all_results))
         print(f"\n(telemetry received by the loopback sink, requests by kind: {sink.received})")
+        print(traced_shares(sink.received_by_variant, served))
         print(f"(one uvicorn worker per variant, wrk -t2 -c{args.connections}, {args.rounds} interleaved round(s),"
               f" {time.monotonic() - started:.0f}s total; load average {load_before} before, {load_average()} after,"
               f" {os.cpu_count()} CPUs; the machine is shared, compare ratios rather than absolute numbers)")

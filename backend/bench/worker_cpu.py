@@ -53,7 +53,8 @@ def main() -> int:
     with bench_run.bench_environment(sink.url) as base_env, contextlib.ExitStack() as stack:
         targets = {}
         for v in variants:
-            server = stack.enter_context(LiveServer({**base_env, **v.env}, app=v.app, factory=v.factory,
+            server = stack.enter_context(LiveServer(bench_run.variant_env(base_env, v), app=v.app,
+                                                    factory=v.factory,
                                                     log_path=log_dir / f"bench-cpu-{v.name}.log"))
             targets[v.name] = (server, *bench_run.seed(server.url))
         print(f"{'endpoint':<22}{'variant':<20}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"

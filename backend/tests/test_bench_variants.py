@@ -13,7 +13,7 @@ import tempfile
 
 from bench.app_factory import MODES
 from bench.loopback_sink import LoopbackSink
-from bench.run import TARGETS, Result, check_targets
+from bench.run import TARGETS, Result, Variant, check_targets, traced_shares, variant_env
 from bench.smoke import RESULT_PREFIX
 from tests.conftest import BACKEND_DIR, TEST_REDIS_URL
 
@@ -60,3 +60,10 @@ def test_targets_pass_and_fail_on_the_measured_ratios():
     assert verdicts[("always-on", "throughput")] is True
     assert verdicts[("always-on", "p99")] is False  # 1.11x
     assert verdicts[("traced-10%", "throughput")] is False  # 0.79x
+
+
+def test_each_variant_reports_to_its_own_sink_path_and_its_traced_share_is_printed():
+    env = variant_env({"SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream", "A": "1"}, Variant("traced-10%", {"A": "2"}))
+    assert env == {"SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream/traced-10%25", "A": "2"}
+    line = traced_shares({"traced-10%": 100, "capped": 3}, {"traced-10%": 1000.0, "capped": 300.0, "bare": 900.0})
+    assert line == "(traced share: Sentry envelopes received per request served: traced-10% 10.0%, capped 1.0%)"
