@@ -144,6 +144,11 @@ def variant_env(base_env: dict[str, str], variant: Variant) -> dict[str, str]:
     return {**base_env, **own, **variant.env}
 
 
+def _count_served(served: dict[str, float] | None, name: str, result: Result, duration: int) -> None:
+    if served is not None:
+        served[name] = served.get(name, 0.0) + result.rps * duration
+
+
 def run_variant(variant: Variant, base_env: dict[str, str], duration: int, connections: int,
                 served: dict[str, float] | None = None) -> dict[str, Result]:
     env = variant_env(base_env, variant)
@@ -153,8 +158,7 @@ def run_variant(variant: Variant, base_env: dict[str, str], duration: int, conne
         results = {}
         for label, path in ENDPOINTS.items():
             results[label] = wrk(server.url + path.format(project_id=project_id), token, duration, connections)
-            if served is not None:
-                served[variant.name] = served.get(variant.name, 0.0) + results[label].rps * duration
+            _count_served(served, variant.name, results[label], duration)
     return results
 
 
@@ -182,8 +186,7 @@ def run_interleaved(variants: list[Variant], base_env: dict[str, str], duration:
                     url, token, project_id = targets[v.name]
                     result = wrk(url + path.format(project_id=project_id), token, duration, connections)
                     samples[v.name][label].append(result)
-                    if served is not None:
-                        served[v.name] = served.get(v.name, 0.0) + result.rps * duration
+                    _count_served(served, v.name, result, duration)
     out: dict[str, dict[str, Result]] = {}
     for name, per_label in samples.items():
         out[name] = {}

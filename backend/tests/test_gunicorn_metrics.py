@@ -36,7 +36,8 @@ def value(text: str, line_prefix: str) -> float:
 def gunicorn_env(database_url, redis_prefix, tmp_path):
     return {
         "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:6379/11", "REDIS_KEY_PREFIX": redis_prefix,
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp"), "SENTRY_TRACES_SAMPLE_RATE": "1.0", "SENTRY_TRACES_MAX_PER_SECOND": "0",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp"),
+        "SENTRY_TRACES_SAMPLE_RATE": "1.0", "SENTRY_TRACES_MAX_PER_SECOND": "0",  # every request traced
         "SENTRY_SPOTLIGHT_URL": f"http://127.0.0.1:{free_port()}/stream", "ANALYTICS_DELIVERY_ENABLED": "false",
         "FAULT_INJECTION_ENABLED": "true", "FAULT_STATE_FILE": str(tmp_path / "faults.json"),
         "LOG_LEVEL": "WARNING",

@@ -26,7 +26,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import correlation, metrics
 from app.core.error_reporting import MAX_LOGGED_PATH, report_unhandled_exception
 from app.core.access_log import write_access_line
-from app.core.trace_budget import TraceBudget
 from app.core.sentry import (HEAD_SAMPLING_SCOPE_KEY, TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes,
                              exit_request_scopes, report_head_sampling)
 
@@ -34,8 +33,8 @@ from app.core.sentry import (HEAD_SAMPLING_SCOPE_KEY, TRACED_SCOPE_KEY, RequestS
 class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, *, traces_sample_rate: float = 0.0, traces_max_per_second: float = 0.0) -> None:
         self.app = app
-        self.sampler = RequestSampler(traces_sample_rate, TraceBudget(
-            traces_sample_rate, traces_max_per_second, on_change=metrics.set_traces_rate_in_force))
+        self.sampler = RequestSampler(traces_sample_rate, traces_max_per_second,
+                                      on_rate_change=metrics.set_traces_rate_in_force)
         # Only sampled requests pay for Sentry's transaction machinery (see app/core/sentry.py).
         self.traced_app = SentryAsgiMiddleware(self._named_transaction, transaction_style="url",
                                                mechanism_type="asgi", span_origin="auto.http.app", asgi_version=3)

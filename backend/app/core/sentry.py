@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from contextvars import Token
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -327,9 +328,10 @@ class RequestSampler:
     trace and span IDs but loses its sampled flag (and baggage its sampling items). The trace ID is
     still continued, so an API client's errors can be found by its trace."""
 
-    def __init__(self, rate: float, budget: TraceBudget | None = None) -> None:
-        self.rate = rate
-        self.budget = budget if budget is not None else TraceBudget(rate, 0)
+    def __init__(self, rate: float, max_per_second: float = 0.0,
+                 on_rate_change: Callable[[float], None] | None = None) -> None:
+        self.rate = rate  # as configured; the rate in force is the budget's
+        self.budget = TraceBudget(rate, max_per_second, on_change=on_rate_change)
 
     def __call__(self, scope: dict[str, Any]) -> tuple[bool, str | None]:
         """(traced, upstream trace id)"""
