@@ -170,7 +170,7 @@ def main() -> int:
     from bench.loopback_sink import LoopbackSink
 
     sink = LoopbackSink()
-    base_env["SENTRY_SPOTLIGHT_URL"] = sink.url
+    base_env["SENTRY_SPOTLIGHT_URL"] = base_env["BENCH_SINK_URL"] = sink.url  # the sink's DSN too (bench/sentry_overrides.py)
     modes = {"bare": {"INSTRUMENTATION": "off"}, "always-on": {}, "traced-10%": {"SENTRY_TRACES_SAMPLE_RATE": "0.1"}}
     for spec in args.mode:
         name, env = parse_env_spec(spec)

@@ -284,8 +284,9 @@ async def test_payment_provider_refusal_is_reported_to_sentry(settings, db, sent
 
 
 def test_with_a_dsn_envelopes_are_compressed_with_brotli_quality_1(settings):
-    """The SDK's HttpTransport compresses on its worker thread: brotli quality 1, not the SDK's
-    default quality 4 (or its gzip -9 without brotli, which pyproject.toml therefore declares)."""
+    """The SDK's HttpTransport (ours sends from the event loop, app/core/sentry_transports.py)
+    compresses with brotli quality 1, not the SDK's default quality 4 (or its gzip -9 without brotli,
+    which pyproject.toml therefore declares)."""
     import brotli  # noqa: F401 - a dependency of the backend
 
     from app.core.sentry import build_options
@@ -293,7 +294,7 @@ def test_with_a_dsn_envelopes_are_compressed_with_brotli_quality_1(settings):
     options = build_options(settings.model_copy(update={"SENTRY_DSN": "http://public@127.0.0.1:9/1"}))
     client = sentry_sdk.Client(**options)
     try:
-        assert type(client.transport).__name__ == "HttpTransport"
+        assert type(client.transport).__name__ == "LoopHttpTransport"
         assert (client.transport._compression_algo, client.transport._compression_level) == ("br", 1)
     finally:
         client.close(timeout=0)

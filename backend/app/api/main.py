@@ -40,6 +40,7 @@ from app.core.rate_limit import RateLimiter
 from app.core.redis import Cache, RedisBreaker, create_redis
 from app.core.request_middleware import ObservabilityMiddleware
 from app.core.sentry import init_sentry
+from app.core.sentry_transports import drain_loop_senders
 from app.faults.effects import PoolHolder, billing_timeout_hook
 from app.projects.routes import router as projects_router
 from app.rum import metrics as rum_metrics
@@ -136,6 +137,8 @@ async def _resources(app: FastAPI, settings: Settings, observability: bool) -> A
                 metrics.instrument_engine(engine, settings.DB_POOL_SIZE, settings.DB_MAX_OVERFLOW)
                 stack.callback(metrics.uninstrument_pool_gauges, settings.DB_POOL_SIZE, settings.DB_MAX_OVERFLOW)
                 stack.callback(sentry_sdk.flush, timeout=2.0)
+                # first (last-in, first-out): what the loop sender took is answered before the flush
+                stack.push_async_callback(drain_loop_senders, sentry_sdk.get_client(), 2.0)
                 tasks["pool-gauges"] = metrics.PoolGaugeSampler(engine).run()
                 tasks["adoption-gauges"] = AdoptionSampler(
                     engine, settings.ADOPTION_REFRESH_SECONDS, settings.ADOPTION_ACTIVE_DAYS).run()

@@ -36,11 +36,10 @@
 - Transactions are serialized by app/core/transaction_serializer.py's short walk (the SDK's
   serializer's output, ≈ 0.4 ms less per sampled transaction); with a DSN envelopes are compressed
   with brotli quality 1 (a quarter of the SDK's default quality 4's CPU, ≈ 10% more bytes).
-- Without SENTRY_DSN events go to a Spotlight sidecar. We do not use the SDK's `spotlight=` option
-  for that: in DSN-less mode (sentry-sdk 2.75, client._init_impl) it forces send_default_pii=True
-  and samples 100% of errors, traces and profiles, and posts each envelope synchronously on the
-  calling thread (the event loop). SpotlightTransport reuses the SDK's SpotlightClient from the
-  SDK's BackgroundWorker thread instead, with our options left intact.
+- With SENTRY_DSN events go to Sentry through sentry-sdk's HttpTransport (LoopHttpTransport),
+  without it to a Spotlight sidecar (SpotlightTransport); both send what the event loop captures
+  from the loop itself, not from the SDK's worker thread, whose contention for the GIL cost the
+  loop more than the sending (app/core/sentry_transports.py).
 """
 
 from __future__ import annotations
@@ -53,7 +52,6 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import sentry_sdk
-import urllib3
 from sentry_sdk.integrations.atexit import AtexitIntegration
 from sentry_sdk.integrations.dedupe import DedupeIntegration
 from sentry_sdk.integrations.excepthook import ExcepthookIntegration
@@ -63,16 +61,15 @@ from sentry_sdk.scope import Scope
 from sentry_sdk.scope import _current_scope as _current_scope_var
 from sentry_sdk.scope import _isolation_scope as _isolation_scope_var
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
-from sentry_sdk.spotlight import SpotlightClient
 from sentry_sdk.transport import Transport
 from sentry_sdk.utils import capture_internal_exceptions
 from sentry_sdk.utils import logger as sdk_logger
-from sentry_sdk.worker import BackgroundWorker
 
 from app.core import correlation, product
 from app.core.client_address import VIA_TRUSTED_PROXY
 from app.core.config import Settings
 from app.core.logging import scrub_text
+from app.core.sentry_transports import LoopHttpTransport, SpotlightTransport
 from app.core.trace_budget import TraceBudget
 from app.core.trace_spans import SerializedSpan, TraceSpansIntegration
 from app.core.transaction_serializer import TransactionSerializerIntegration
@@ -86,26 +83,6 @@ EXTRA_DENYLIST = [
     "authorization", "x-api-key", "api-key", "email", "e-mail", "email_address", "mixpanel_token",
     "card_number", "cvc",
 ]
-
-
-class SpotlightTransport(Transport):
-    """Local-only transport: envelopes to Spotlight's /stream, off the request path."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(None)
-        self.url = url
-        self._client = SpotlightClient(url)
-        self._client.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=1.0, read=2.0), retries=False)
-        self._worker = BackgroundWorker(queue_size=200)
-
-    def capture_envelope(self, envelope: Any) -> None:
-        self._worker.submit(lambda: self._client.capture_envelope(envelope))
-
-    def flush(self, timeout: float, callback: Any = None) -> None:
-        self._worker.flush(timeout, callback)
-
-    def kill(self) -> None:
-        self._worker.kill()
 
 
 DENYLIST = list(dict.fromkeys([*DEFAULT_DENYLIST, *EXTRA_DENYLIST]))
@@ -416,7 +393,9 @@ def build_options(settings: Settings, transport: Transport | None = None) -> dic
     )
     if transport is not None:
         options["transport"] = transport
-    elif not settings.SENTRY_DSN and settings.SENTRY_SPOTLIGHT_URL:
+    elif settings.SENTRY_DSN:
+        options["transport"] = LoopHttpTransport  # the SDK makes it from the options
+    elif settings.SENTRY_SPOTLIGHT_URL:
         options["transport"] = SpotlightTransport(settings.SENTRY_SPOTLIGHT_URL)
     return options
 
