@@ -178,3 +178,19 @@ async def test_spotlight_gets_the_loop_s_envelopes_from_the_loop(stub, sentry_to
     assert received.path == "/stream"
     assert received.headers["content-type"] == "application/x-sentry-envelope"
     assert not transport._worker.is_alive
+
+
+def test_an_https_dsn_is_sent_with_the_sdk_s_tls_context_and_a_proxy_leaves_it_to_the_sdk(settings):
+    import ssl
+
+    options = build_options(settings.model_copy(update={"SENTRY_DSN": "https://public@sentry.example.com/7"}))
+    client = sentry_sdk.Client(**options)
+    proxied = sentry_sdk.Client(**{**options, "https_proxy": "http://127.0.0.1:3128"})
+    try:
+        sender = client.transport.loop_sender
+        assert (sender.host, sender.port, sender.target) == ("sentry.example.com", 443, "/api/7/envelope/")
+        assert sender.ssl.verify_mode is ssl.CERT_REQUIRED and sender.ssl.check_hostname
+        assert proxied.transport.loop_sender is None  # the SDK's urllib3 speaks to proxies, the loop sender does not
+    finally:
+        client.close(timeout=0)
+        proxied.close(timeout=0)

@@ -20,6 +20,7 @@ contention for the GIL cost the event loop more than the sending itself (docs/be
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 import urllib3
@@ -37,10 +38,14 @@ class LoopHttpTransport(HttpTransport):
     def __init__(self, options: dict[str, Any]) -> None:
         super().__init__(options)
         self.loop_sender: LoopSender | None = None
-        if not self._resolve_proxy():
+        if self._resolve_proxy():
+            return
+        try:  # the SDK's TLS context (CA bundle, client certificate) from its httpcore options
             self.loop_sender = LoopSender(self._auth.get_api_url(EndpointType.ENVELOPE),
                                           ssl_context=self._get_httpcore_pool_options()["ssl_context"],
                                           timeout=self.TIMEOUT)
+        except Exception:  # a private API of sentry-sdk 2.75 changed: the SDK's thread sends everything
+            logging.getLogger(__name__).warning("Sentry envelopes go by the SDK's thread only", exc_info=True)
 
     def _get_header_value(self, response: Any, header: str) -> str | None:
         if isinstance(response, Response):
