@@ -159,14 +159,24 @@ async def test_nothing_listening_fails_the_request_and_backs_off():
     assert not sender.accepting()
 
 
-async def test_off_the_loop_the_sender_takes_nothing(stub):
+async def test_off_its_loop_the_sender_takes_nothing(stub):
     sender = LoopSender(stub.stream_url)
+    answered: list[int] = []
+    assert sender.submit(b"on this loop", [], lambda response: answered.append(response.status), lambda: None)
     taken: list[bool] = []
-    worker = threading.Thread(target=lambda: taken.append(
-        sender.submit(b"envelope", [], lambda response: None, lambda: None)))
+
+    async def on_another_loop() -> None:
+        taken.append(sender.submit(b"another thread's loop", [], lambda response: None, lambda: None))
+
+    def in_a_thread() -> None:
+        taken.append(sender.submit(b"no loop", [], lambda response: None, lambda: None))
+        asyncio.run(on_another_loop())
+
+    worker = threading.Thread(target=in_a_thread)
     worker.start()
     worker.join()
-    assert taken == [False]
+    assert taken == [False, False]
+    await async_wait_for(lambda: answered == [200], "this loop's request answered")
 
 
 async def test_spotlight_gets_the_loop_s_envelopes_from_the_loop(stub, sentry_to):

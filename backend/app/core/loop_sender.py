@@ -13,7 +13,8 @@ the protocol work: h11 (the sans-IO HTTP/1.1 library httpcore and uvicorn are bu
 requests and parses the responses, asyncio's Protocol does the I/O.
 
 A LoopSender keeps up to `max_connections` keep-alive connections to one origin, one request in
-flight on each, and a bounded queue. `submit` returns False, and the caller uses its thread path,
+flight on each, and a bounded queue, on the first event loop that uses it (a later loop takes over
+once that one has stopped, as in tests; another thread's loop meanwhile is refused). `submit` returns False, and the caller uses its thread path,
 when it is called off the event loop (a thread, atexit), when the queue is full, or for `backoff`
 seconds after a connection failed or a request timed out. A request that was accepted and then
 failed (connection refused or lost, timeout) is handed back through its `on_failure` callback, which
@@ -169,8 +170,10 @@ class LoopSender:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
-        if loop is not self.loop:  # first use, or a new loop (a test's): the old one's work goes back
-            self.abandon()
+        if loop is not self.loop:
+            if self.loop is not None and self.loop.is_running():
+                return None  # another thread's loop: the sender stays with its own, the caller uses its thread
+            self.abandon()  # first use, or the first loop has stopped (a test's): its work goes back
             self.loop = loop
             self._drained = None
         return loop
@@ -212,7 +215,7 @@ class LoopSender:
             await asyncio.wait_for(loop.create_connection(  # type: ignore[union-attr]
                 lambda: _Connection(self), self.host, self.port, ssl=self.ssl,
                 server_hostname=self.host if self.ssl else None), self.timeout)
-        except (OSError, asyncio.TimeoutError, ssl.SSLError):
+        except Exception:  # refused, unreachable, TLS, timeout: the caller's thread path takes over
             if loop is self.loop:
                 self._opening -= 1
                 self.back_off()
