@@ -43,7 +43,10 @@ export function PricingPanel({ hasSession }: { hasSession: boolean }) {
 
   async function onUpgrade() {
     setNotice(null);
-    void trackUpgradeClicked(pathname);
+    // Recorded before the upgrade starts, not beside it: both events go through the backend's outbox,
+    // and sent together the upgrade could commit first (seen under load), putting plan_upgraded
+    // before upgrade_clicked in Mixpanel's funnel. send() never throws; a failure only loses the click.
+    await trackUpgradeClicked(pathname);
     const result = await upgrade.run();
     if (result.ok) {
       setState({ status: 'known', plan: result.value.plan });
