@@ -69,10 +69,8 @@ class LoopHttpTransport(HttpTransport):
                 with capture_internal_exceptions():
                     self._handle_response(response=response, envelope=envelope)
 
-            def on_failure() -> None:  # the SDK's thread sends the same bytes, and records a loss if that fails too
-                self._worker.submit(lambda: self._send_request(body, headers=dict(headers),
-                                                               endpoint_type=EndpointType.ENVELOPE,
-                                                               envelope=envelope))
+            def on_failure() -> None:  # the SDK's way, queue overflow and losses recorded as it does
+                HttpTransport.capture_envelope(self, envelope)
 
             sender.submit(body, list(headers.items()), on_response, on_failure)
 
