@@ -27,15 +27,6 @@ from tests.sentry_stub import SentryStub
 DEADLINE_S = 10.0
 
 
-def wait_for(condition, what: str, deadline_s: float = DEADLINE_S):  # noqa: ANN001, ANN201
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if result := condition():
-            return result
-        time.sleep(0.02)
-    raise AssertionError(f"not within {deadline_s} s: {what}")
-
-
 async def async_wait_for(condition, what: str, deadline_s: float = DEADLINE_S):  # noqa: ANN001, ANN201
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
