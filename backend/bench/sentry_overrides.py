@@ -40,7 +40,7 @@ def adjust(options: dict[str, Any]) -> dict[str, Any]:
         options["dsn"] = sink_dsn()
         options["transport"] = HttpTransport if from_thread else LoopHttpTransport
     elif from_thread and isinstance(options.get("transport"), SpotlightTransport):
-        options["transport"].send_from_loop = False
+        options["transport"].loop_sender.max_queued = 0  # a queue with no room: the thread sends everything
     compression = os.environ.get("BENCH_SENTRY_COMPRESSION")
     if compression:
         algo, _, level = compression.partition(":")

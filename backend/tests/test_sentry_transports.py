@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 
 import httpx
 import pytest
 import sentry_sdk
+
+from infra.testkit import wait_until_async
 
 from app.core.loop_sender import LoopSender
 from app.core.sentry import build_options
@@ -25,15 +26,6 @@ from tests.obs_support import CaptureTransport
 from tests.sentry_stub import SentryStub
 
 DEADLINE_S = 10.0
-
-
-async def async_wait_for(condition, what: str, deadline_s: float = DEADLINE_S):  # noqa: ANN001, ANN201
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if result := condition():
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not within {deadline_s} s: {what}")
 
 
 @pytest.fixture
@@ -79,7 +71,7 @@ async def test_a_rate_limit_answered_on_the_loop_path_is_honoured(stub, sentry_t
     transport = sentry_to(SENTRY_DSN=stub.dsn)
     stub.answer_headers = {"X-Sentry-Rate-Limits": "60:error:key"}
     first = sentry_sdk.capture_message(f"first {uuid.uuid4().hex}", level="error")
-    await async_wait_for(lambda: stub.answered_with(first), "the first error answered")
+    await wait_until_async(lambda: stub.answered_with(first), timeout=DEADLINE_S, what="the first error answered")
     stub.answer_headers = {}
     second = sentry_sdk.capture_message(f"second {uuid.uuid4().hex}", level="error")
     await drain_loop_senders(sentry_sdk.get_client(), 2.0)
@@ -92,7 +84,8 @@ async def test_an_envelope_the_loop_could_not_deliver_goes_by_the_sdk_s_thread(s
     transport = sentry_to(SENTRY_DSN=stub.dsn)
     stub.behaviour = ["drop"]  # read the request, close the connection without an answer
     event_id = sentry_sdk.capture_message(f"dropped once {uuid.uuid4().hex}", level="error")
-    await async_wait_for(lambda: stub.answered_with(event_id), "the error answered, by the thread")
+    await wait_until_async(lambda: stub.answered_with(event_id), timeout=DEADLINE_S,
+                           what="the error answered, by the thread")
     assert transport._worker.is_alive
     assert len([r for r in stub.received if event_id.encode() in r.envelope]) == 2  # the loop's try, the thread's
 
@@ -103,7 +96,8 @@ async def test_an_event_captured_off_the_loop_goes_by_the_sdk_s_thread(stub, sen
     worker = threading.Thread(target=lambda: event_ids.append(sentry_sdk.capture_message("from a thread")))
     worker.start()
     worker.join()
-    await async_wait_for(lambda: stub.answered_with(event_ids[0]), "the thread's error answered")
+    await wait_until_async(lambda: stub.answered_with(event_ids[0]), timeout=DEADLINE_S,
+                           what="the thread's error answered")
     assert transport._worker.is_alive
 
 
@@ -111,7 +105,7 @@ async def test_a_flush_hands_what_the_loop_holds_to_the_thread(stub, sentry_to):
     sentry_to(SENTRY_DSN=stub.dsn)
     stub.behaviour = ["hang"]  # the first request is never answered
     event_ids = [sentry_sdk.capture_message(f"in flight {uuid.uuid4().hex}", level="error")]
-    await async_wait_for(lambda: stub.received, "the first request in flight")
+    await wait_until_async(lambda: stub.received, timeout=DEADLINE_S, what="the first request in flight")
     event_ids += [sentry_sdk.capture_message(f"queued {i} {uuid.uuid4().hex}", level="error") for i in range(3)]
     sentry_sdk.flush(timeout=5)  # as at exit: synchronous; in flight and queued go to the thread
     for event_id in event_ids:
@@ -125,7 +119,7 @@ async def test_a_server_closing_each_connection_gets_every_envelope(stub):
     for i in range(3):
         assert sender.submit(f"envelope {i}".encode(), [], lambda response: answers.append(response.status),
                              lambda: answers.append(-1))
-    await async_wait_for(lambda: len(answers) == 3, "three answers")
+    await wait_until_async(lambda: len(answers) == 3, timeout=DEADLINE_S, what="three answers")
     assert answers == [200, 200, 200]
     assert stub.connections == 3
 
@@ -135,7 +129,7 @@ async def test_no_answer_fails_the_request_after_the_timeout_and_backs_off(stub)
     stub.behaviour = ["hang"]
     failed: list[bool] = []
     assert sender.submit(b"envelope", [], lambda response: failed.append(False), lambda: failed.append(True))
-    await async_wait_for(lambda: failed, "the request failed")
+    await wait_until_async(lambda: failed, timeout=DEADLINE_S, what="the request failed")
     assert failed == [True]
     assert not sender.accepting()  # the caller's thread path for the next minute
     assert not sender.submit(b"next", [], lambda response: None, lambda: None)
@@ -145,7 +139,7 @@ async def test_nothing_listening_fails_the_request_and_backs_off():
     sender = LoopSender("http://127.0.0.1:9/stream", backoff=60)  # the discard port: refused here
     failed: list[bool] = []
     assert sender.submit(b"envelope", [], lambda response: failed.append(False), lambda: failed.append(True))
-    await async_wait_for(lambda: failed, "the request failed")
+    await wait_until_async(lambda: failed, timeout=DEADLINE_S, what="the request failed")
     assert failed == [True]
     assert not sender.accepting()
 
@@ -167,7 +161,7 @@ async def test_off_its_loop_the_sender_takes_nothing(stub):
     worker.start()
     worker.join()
     assert taken == [False, False]
-    await async_wait_for(lambda: answered == [200], "this loop's request answered")
+    await wait_until_async(lambda: answered == [200], timeout=DEADLINE_S, what="this loop's request answered")
 
 
 async def test_spotlight_gets_the_loop_s_envelopes_from_the_loop(stub, sentry_to):

@@ -14,9 +14,10 @@ requests and parses the responses, asyncio's Protocol does the I/O.
 
 A LoopSender keeps up to `max_connections` keep-alive connections to one origin, one request in
 flight on each, and a bounded queue, on the first event loop that uses it (a later loop takes over
-once that one has stopped, as in tests; another thread's loop meanwhile is refused). `submit` returns False, and the caller uses its thread path,
-when it is called off the event loop (a thread, atexit), when the queue is full, or for `backoff`
-seconds after a connection failed or a request timed out. A request that was accepted and then
+once that one has stopped, as in tests; another thread's loop meanwhile is refused). `submit`
+returns False, and the caller uses its thread path, when it is called off that loop (a thread,
+atexit), when the queue is full, or for `backoff` seconds after a connection failed or a request
+timed out. A request that was accepted and then
 failed (connection refused or lost, timeout) is handed back through its `on_failure` callback, which
 the transports use to send it the SDK's way: nothing accepted is dropped here. `abandon()` (the
 transport's flush, at shutdown) hands every queued and in-flight request back the same way; an
@@ -83,15 +84,15 @@ class _Connection(asyncio.Protocol):
         if asyncio.get_running_loop() is not self.sender.loop:  # opened for a loop since abandoned
             transport.abort()  # type: ignore[attr-defined]
             return
-        self.sender._register(self)
+        self.sender._idle(self)
 
     def send(self, request: Request) -> None:
         self.request = request
         head = h11.Request(method="POST", target=self.sender.target,
                            headers=[("Host", self.sender.host_header), ("Content-Length", str(len(request.body))),
                                     *request.headers])
-        self.transport.write(self.h11.send(head) + self.h11.send(h11.Data(data=request.body))  # type: ignore[union-attr]
-                             + self.h11.send(h11.EndOfMessage()))
+        data = self.h11.send(head) + self.h11.send(h11.Data(data=request.body)) + self.h11.send(h11.EndOfMessage())
+        self.transport.write(data)  # type: ignore[union-attr]
         self.timer = self.sender.loop.call_later(self.sender.timeout, self._timed_out)
 
     def _timed_out(self) -> None:
@@ -225,10 +226,6 @@ class LoopSender:
             self._opening -= 1
             self._pump()  # the connection may have been answered and closed while this task waited
 
-    def _register(self, connection: _Connection) -> None:
-        self._idle_connections.append(connection)
-        self._pump()
-
     def _idle(self, connection: _Connection) -> None:
         self._busy.discard(connection)
         self._idle_connections.append(connection)
@@ -238,9 +235,7 @@ class LoopSender:
         self._busy.discard(connection)
         with contextlib.suppress(ValueError):
             self._idle_connections.remove(connection)
-        if connection.transport is not None and self.loop is not None and not self.loop.is_closed():
-            self._pump()  # what is queued gets another connection
-        self._maybe_drained()
+        self._pump()  # what is queued gets another connection
 
     def _fail_queued(self) -> None:
         queued, self._queue = self._queue, collections.deque()

@@ -88,17 +88,16 @@ class LoopHttpTransport(HttpTransport):
 class SpotlightTransport(Transport):
     """Local-only transport: envelopes to Spotlight's /stream, off the request path."""
 
-    def __init__(self, url: str, *, send_from_loop: bool = True) -> None:
+    def __init__(self, url: str) -> None:
         super().__init__(None)
         self.url = url
         self._client = SpotlightClient(url)
         self._client.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=1.0, read=2.0), retries=False)
         self._worker = BackgroundWorker(queue_size=200)
         self.loop_sender = LoopSender(url, timeout=2.0)
-        self.send_from_loop = send_from_loop  # False: every envelope by the thread (bench's old way)
 
     def capture_envelope(self, envelope: Envelope) -> None:
-        if self.send_from_loop and self.loop_sender.accepting():
+        if self.loop_sender.accepting():
             body = io.BytesIO()
             envelope.serialize_into(body)
             if self.loop_sender.submit(body.getvalue(), [("Content-Type", "application/x-sentry-envelope")],
