@@ -10,9 +10,9 @@ Add a variant by appending to VARIANTS (name, env overrides).
 
 With `--rounds` > 1 a second, paced pass follows: wrk offers every `paced` variant the same rate
 (`--paced-fraction` of bare's throughput in the saturated pass, 0 to skip) from 16 connections
-with random think times (bench/think_time.lua), so the latency
-percentiles compare variants at the same traffic instead of at saturation, where wrk's 32
-connections make p99 the length of the queue (docs/benchmarks.md). The p99 targets are judged on it.
+with random think times (bench/think_time.lua), so the latency percentiles compare variants at the
+same traffic instead of at saturation, where wrk's 32 connections make p99 the length of the queue
+(docs/benchmarks.md). The p99 targets are judged on it.
 """
 
 import argparse
@@ -117,12 +117,16 @@ def parse_wrk(output: str) -> Result:
 WRK_TIMEOUT_S = 10
 
 
-def wrk(url: str, token: str, duration: int, connections: int, threads: int = 2) -> Result:
+def wrk(url: str, token: str, duration: int, connections: int, threads: int = 2,
+        script: list[str] | None = None) -> Result:
+    """wrk's summary of `duration` seconds; `script`: a Lua script and its arguments (the paced pass)."""
     # --timeout 10s: wrk's default (2 s) counts a queued DB-list request as a socket error and leaves
     # it out of the latency percentiles, so a few slow requests both failed the run and shortened p99.
     # An answer within 10 s is measured; a real failure (non-2xx, connect/read errors) still counts.
+    path, *args = script or [None]
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", f"{WRK_TIMEOUT_S}s",
-           "--latency", "-H", f"Authorization: Bearer {token}", url]
+           "--latency", *(["-s", path] if path else []), "-H", f"Authorization: Bearer {token}", url,
+           *(["--", *args] if args else [])]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 30).stdout
     return parse_wrk(out)
 
@@ -140,16 +144,13 @@ def wrk_paced(url: str, token: str, duration: int, rate: float, connections: int
     """About `rate` requests a second for `duration` seconds, spread over `connections` that each wait
     a random think time before every request (bench/think_time.lua): the arrivals of many independent
     clients, not a closed loop at saturation. The rate reached falls short of `rate` by wrk's start
-    (its first ≈ 0.3 s sends less), by the answers' share of each connection's cycle (a few % at
-    half of bare's throughput), and by more for a
-    variant that cannot keep up, which the req/s column shows. One wrk thread per connection: with
-    eight connections to a thread wrk's timers came late and a constant 40 ms think time gave 81% of
-    the rate it should (97% with a thread each); the threads mostly sleep."""
-    cmd = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{duration}s", "--timeout", f"{WRK_TIMEOUT_S}s", "--latency",
-           "-s", str(THINK_TIME_SCRIPT), "-H", f"Authorization: Bearer {token}", url,
-           "--", f"{think_time_ms(rate, connections):.2f}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 30).stdout
-    return parse_wrk(out)
+    (its first ≈ 0.3 s sends less), by the answers' share of each connection's cycle (a few % at half
+    of bare's throughput), and by more for a variant that cannot keep up, which the req/s column
+    shows. One wrk thread per connection: with eight connections to a thread wrk's timers came late
+    and a constant 40 ms think time gave 81% of the rate it should (97% with a thread each); the
+    threads mostly sleep."""
+    return wrk(url, token, duration, connections, threads=connections,
+               script=[str(THINK_TIME_SCRIPT), f"{think_time_ms(rate, connections):.2f}"])
 
 
 def seed(base_url: str, projects: int = 30) -> tuple[str, str]:
@@ -280,7 +281,8 @@ def print_table(all_results: dict[str, dict[str, Result]], title: str = "saturat
         for name in names:
             r, ref = all_results[name][label], reference[label]
             print(f"{label:<22}{name:<19}{r.rps:>7.0f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.errors:>8}"
-                  f"{_ratio(r.rps, ref.rps):>9.2f}x{_ratio(r.p50_ms, ref.p50_ms):>7.2f}x{_ratio(r.p99_ms, ref.p99_ms):>7.2f}x")
+                  f"{_ratio(r.rps, ref.rps):>9.2f}x{_ratio(r.p50_ms, ref.p50_ms):>7.2f}x"
+                  f"{_ratio(r.p99_ms, ref.p99_ms):>7.2f}x")
 
 
 @dataclass
@@ -430,8 +432,10 @@ def main() -> int:
         print_table(all_results, f"saturated: wrk -t2 -c{args.connections}, as fast as each variant answers")
         if paced:
             rates = paced_rates(all_results, args.paced_fraction)
-            print_table(paced, f"paced: wrk -t{PACED_CONNECTIONS} -c{PACED_CONNECTIONS} with think times, every variant offered the same rate ({args.paced_fraction:.0%} of bare's"
-                        f" saturated req/s: " + ", ".join(f"{label} {rate:.0f}/s" for label, rate in rates.items()) + ")")
+            offered = ", ".join(f"{label} {rate:.0f}/s" for label, rate in rates.items())
+            print_table(paced, f"paced: wrk -t{PACED_CONNECTIONS} -c{PACED_CONNECTIONS} with think times, every"
+                               f" variant offered the same rate ({args.paced_fraction:.0%} of bare's saturated"
+                               f" req/s: {offered})")
         print_targets(check_targets(all_results, paced))
         print(f"\n(telemetry received by the loopback sink, requests by kind: {sink.received})")
         print(traced_shares(sink.received_by_variant, served))

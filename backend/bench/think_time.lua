@@ -3,7 +3,7 @@
 -- arrive spread out as from many independent clients (close to a Poisson process) at about
 -- connections / mean a second, instead of as fast as the server answers. wrk's latency figures count
 -- from a request's send to its answer, so the think time is not in them.
---   wrk -t2 -c16 -d3s --latency -s think_time.lua URL -- 27.0
+--   wrk -t16 -c16 -d6s --latency -s think_time.lua URL -- 27.0   (one thread per connection: bench/run.py)
 local mean_ms = 10
 local threads = 0
 

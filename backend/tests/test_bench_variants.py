@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench.app_factory import MODES
 from bench.loopback_sink import LoopbackSink
@@ -19,6 +17,7 @@ from bench.run import (TARGETS, VARIANTS, Result, Variant, check_targets, paced_
                        variant_env, wrk_paced)
 from bench.smoke import RESULT_PREFIX
 from tests.conftest import BACKEND_DIR, TEST_REDIS_URL
+from infra.local.app_server import LiveServer
 
 # Request IDs come from the app's middleware (full), the seed's, or asgi-correlation-id (handwired).
 WITH_REQUEST_ID = {"full", "seed", "handwired"}
@@ -82,31 +81,22 @@ def test_p99_targets_are_judged_on_the_paced_pass_when_it_ran():
     assert VARIANTS[0].paced and {name for name, what, _ in TARGETS if what == "p99"} <= paced_names
 
 
-class _Answers(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        # one write: headers and body apart would wait on Nagle and the delayed ACK (40 ms)
-        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # wrk resets its connections when it stops
-
-
-def test_the_paced_pass_offers_about_the_rate_asked_however_fast_the_server_answers():
-    # a server that answers in well under a millisecond, run unpaced by wrk it would take thousands a
-    # second; paced at 200/s over 16 connections (80 ms mean think time) it gets about that
+def test_the_paced_pass_offers_about_the_rate_asked_however_fast_the_server_answers(database_url, redis_prefix, db,
+                                                                                   tmp_path):
+    # the bare bench app's /ready (uvicorn, a PostgreSQL probe) answers in about a millisecond: run
+    # unpaced by wrk it would take hundreds a second more; paced at 200/s over 16 connections (80 ms
+    # mean think time) it gets about that
     assert think_time_ms(200, 16) == 80.0
-    server = _QuietServer(("127.0.0.1", 0), _Answers)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = wrk_paced(f"http://127.0.0.1:{server.server_address[1]}/", "t", duration=3, rate=200)
-    finally:
-        server.shutdown()
-        server.server_close()
+    env = {"DATABASE_URL": database_url, "REDIS_URL": TEST_REDIS_URL, "REDIS_KEY_PREFIX": redis_prefix + "paced:",
+           "INSTRUMENTATION": "off", "SENTRY_DSN": "", "ANALYTICS_DELIVERY_ENABLED": "false", "LOG_LEVEL": "WARNING"}
+    with LiveServer(env, app="bench.app_factory:create_app", log_path=tmp_path / "uvicorn.log") as server:
+        result = wrk_paced(server.url + "/ready", "t", duration=3, rate=200)
     assert result.errors == 0
     assert 120 <= result.rps <= 220, result  # wrk's start and the connections' own cycle take a little off
+
+
+def test_each_variant_reports_to_its_own_sink_path_and_its_traced_share_is_printed():
+    env = variant_env({"SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream", "A": "1"}, Variant("traced-10%", {"A": "2"}))
+    assert env == {"SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream/traced-10%25", "A": "2"}
+    line = traced_shares({"traced-10%": 100, "capped": 3}, {"traced-10%": 1000.0, "capped": 300.0, "bare": 900.0})
+    assert line == "(traced share: Sentry envelopes received per request served: traced-10% 10.0%, capped 1.0%)"
