@@ -20,14 +20,13 @@ import time
 
 import orjson
 import sentry_sdk
-from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import correlation, metrics
 from app.core.error_reporting import MAX_LOGGED_PATH, report_unhandled_exception
 from app.core.access_log import write_access_line
-from app.core.sentry import (HEAD_SAMPLING_SCOPE_KEY, TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes,
-                             exit_request_scopes, report_head_sampling)
+from app.core.sampled_transaction import SampledTransaction
+from app.core.sentry import TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes, exit_request_scopes
 
 
 class ObservabilityMiddleware:
@@ -35,29 +34,8 @@ class ObservabilityMiddleware:
         self.app = app
         self.sampler = RequestSampler(traces_sample_rate, traces_max_per_second,
                                       on_rate_change=metrics.set_traces_rate_in_force)
-        # Only sampled requests pay for Sentry's transaction machinery (see app/core/sentry.py).
-        self.traced_app = SentryAsgiMiddleware(self._named_transaction, transaction_style="url",
-                                               mechanism_type="asgi", span_origin="auto.http.app", asgi_version=3)
-
-    async def _named_transaction(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # SentryAsgiMiddleware hands us a copy of the scope: report back through the request context.
-        ctx = correlation.current()
-        transaction = sentry_sdk.get_current_scope().transaction
-        if transaction is not None and transaction.sampled:
-            if ctx is not None:
-                ctx.sampled_trace_id = transaction.trace_id  # known from here on: the log lines carry it
-            head_sampling = scope.get(HEAD_SAMPLING_SCOPE_KEY)
-            if head_sampling is not None:
-                report_head_sampling(transaction, *head_sampling)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            route = metrics.route_template(scope)
-            if ctx is not None:
-                ctx.route = route
-            if transaction is not None:
-                transaction.name = route
-                transaction.source = "route"
+        # Only sampled requests pay for a Sentry transaction (app/core/sampled_transaction.py).
+        self.traced_app = SampledTransaction(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

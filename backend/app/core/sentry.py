@@ -6,9 +6,10 @@
   and Redis integrations (a breadcrumb and a span per statement/command, traced or not). DB and
   Redis spans come from app/core/trace_spans.py instead, made only inside sampled transactions. The Starlette/FastApi
   integrations are NOT enabled: they wrap *every* request and cost more than the whole rest of
-  our instrumentation. The request middleware instead runs only the sampled requests through
-  sentry-sdk's own SentryAsgiMiddleware (what those integrations install) and captures unhandled
-  exceptions itself, so a request that is not traced and raises nothing pays almost nothing for
+  our instrumentation. The request middleware instead starts a transaction only for the sampled
+  requests (app/core/sampled_transaction.py: what is left of what those integrations' ASGI
+  middleware does once the request middleware has forked the scopes and continued the trace) and
+  captures unhandled exceptions itself, so a request that is not traced and raises nothing pays almost nothing for
   Sentry (measured: docs/benchmarks.md).
 - `send_default_pii=False`, request bodies never attached, local variables never attached (a
   handler's locals hold request payloads whose repr contains passwords), and the client's
@@ -300,7 +301,7 @@ class RequestSampler:
     SENTRY_TRACES_SAMPLE_RATE.
 
     It also cleans the incoming trace headers in the scope, for everything after it (the trace
-    continued by the observability middleware and SentryAsgiMiddleware, the event's headers):
+    continued by the observability middleware, the sampled transaction, the event's headers):
     `baggage` keeps only `sentry-*` items, and from any other caller `sentry-trace` keeps the
     trace and span IDs but loses its sampled flag (and baggage its sampling items). The trace ID is
     still continued, so an API client's errors can be found by its trace."""

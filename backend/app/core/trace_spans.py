@@ -5,7 +5,7 @@ Sentry's Sqlalchemy and Redis integrations add a breadcrumb and a span for every
 command of every request, traced or not (≈ 45–50 µs each, docs/benchmarks.md), so they are not
 enabled (app/core/sentry.py). Here an unsampled request pays one check per statement/command,
 `sampled_parent()`: the current Sentry scope's span, which the request middleware clears for every
-request and only sentry-sdk's SentryAsgiMiddleware sets (to the transaction of a sampled request).
+request and only app/core/sampled_transaction.py sets (to the transaction of a sampled request).
 Nothing else runs, no span or breadcrumb is made.
 
 Inside a sampled transaction the spans are named as those integrations name them, so that Sentry's
