@@ -95,6 +95,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    rounds: "tuple[Result, ...]" = field(default=(), repr=False, compare=False)  # a median's rounds, in order
 
 
 def _to_ms(value: str) -> float:
@@ -203,7 +204,7 @@ def _median_round(results: list[Result]) -> Result:
     ranked = sorted(results, key=lambda res: res.rps)
     median = ranked[len(ranked) // 2]
     return Result(statistics.median(r.rps for r in results), median.p50_ms,
-                  statistics.median(r.p99_ms for r in results), sum(r.errors for r in results))
+                  statistics.median(r.p99_ms for r in results), sum(r.errors for r in results), tuple(results))
 
 
 def paced_rates(saturated: dict[str, dict[str, Result]], fraction: float) -> dict[str, float]:
@@ -293,15 +294,25 @@ class Verdict:
     value: float
     limit: float
     pass_name: str = "saturated"  # which pass the ratio is from
+    per_round: tuple[float, ...] = ()  # the same ratio in each round (the variant against bare in that round)
 
     @property
     def passed(self) -> bool:
         return self.value >= self.limit if self.what == "throughput" else self.value <= self.limit
 
+    @property
+    def within_spread(self) -> bool:
+        """The limit lies between the lowest and the highest round: this run cannot tell pass from fail."""
+        return len(self.per_round) > 1 and min(self.per_round) <= self.limit <= max(self.per_round)
+
     def __str__(self) -> str:
         sign = ">=" if self.what == "throughput" else "<="
-        return (f"{'PASS' if self.passed else 'FAIL'}  {self.variant:<12}{self.endpoint:<22}{self.what:<11}"
+        line = (f"{'PASS' if self.passed else 'FAIL'}  {self.variant:<12}{self.endpoint:<22}{self.what:<11}"
                 f"{self.value:5.2f}x  target {sign} {self.limit:.2f}x  ({self.pass_name})")
+        if len(self.per_round) > 1:
+            line += f"  rounds {min(self.per_round):.2f}-{max(self.per_round):.2f}x"
+            line += ", the limit inside" if self.within_spread else ""
+        return line
 
 
 def check_targets(all_results: dict[str, dict[str, Result]],
@@ -317,19 +328,26 @@ def check_targets(all_results: dict[str, dict[str, Result]],
             continue
         for label in ENDPOINTS:
             r, ref = results[name][label], bare[label]
-            if what == "throughput":
-                value = r.rps / ref.rps if ref.rps else 0.0
-            else:
-                value = r.p99_ms / ref.p99_ms if ref.p99_ms else float("inf")
-            verdicts.append(Verdict(name, label, what, value, limit, "paced" if use_paced else "saturated"))
+            per_round = tuple(_target_ratio(what, a, b) for a, b in zip(r.rounds, ref.rounds, strict=False))
+            verdicts.append(Verdict(name, label, what, _target_ratio(what, r, ref), limit,
+                                    "paced" if use_paced else "saturated", per_round))
     return verdicts
+
+
+def _target_ratio(what: str, result: Result, reference: Result) -> float:
+    if what == "throughput":
+        return result.rps / reference.rps if reference.rps else 0.0
+    return result.p99_ms / reference.p99_ms if reference.p99_ms else float("inf")
 
 
 def print_targets(verdicts: list[Verdict]) -> None:
     print("\ntargets (issue 16, measured side by side in this run):")
     for verdict in verdicts:
         print(f"  {verdict}")
-    print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass")
+    unsure = sum(v.within_spread for v in verdicts)
+    print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass"
+          + (f"; for {unsure} of them the limit lies inside the rounds' spread, so this run cannot tell"
+             if unsure else ""))
 
 
 def parse_env_spec(spec: str) -> tuple[str, dict[str, str]]:

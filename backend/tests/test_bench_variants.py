@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 from bench.app_factory import MODES
 from bench.loopback_sink import LoopbackSink
 from bench.run import (TARGETS, VARIANTS, Result, Variant, check_targets, paced_rates, think_time_ms, traced_shares,
@@ -100,3 +102,24 @@ def test_each_variant_reports_to_its_own_sink_path_and_its_traced_share_is_print
     assert env == {"SENTRY_SPOTLIGHT_URL": "http://127.0.0.1:9/stream/traced-10%25", "A": "2"}
     line = traced_shares({"traced-10%": 100, "capped": 3}, {"traced-10%": 1000.0, "capped": 300.0, "bare": 900.0})
     assert line == "(traced share: Sentry envelopes received per request served: traced-10% 10.0%, capped 1.0%)"
+
+
+def test_each_verdict_shows_its_rounds_and_says_when_the_limit_is_inside_them():
+    def rounds(*rps: float) -> dict[str, Result]:
+        runs = tuple(Result(x, 1.0, 10.0, 0) for x in rps)
+        median = sorted(rps)[len(rps) // 2]
+        return {label: Result(median, 1.0, 10.0, 0, runs) for label in ("project (cached)", "projects list (DB)")}
+
+    # round by round always-on is 0.88x, 0.95x, 0.91x of bare: the 0.92x limit is inside; traced
+    # 0.70x-0.75x is below it in every round
+    results = {"bare": rounds(1000, 1000, 1100), "always-on": rounds(880, 950, 1001), "traced-10%": rounds(700, 750, 800)}
+    verdicts = {(v.variant, v.what): v for v in check_targets(results)}
+    always_on, traced = verdicts[("always-on", "throughput")], verdicts[("traced-10%", "throughput")]
+    assert always_on.per_round == pytest.approx((0.88, 0.95, 0.91)) and always_on.within_spread
+    assert str(always_on).endswith("rounds 0.88-0.95x, the limit inside")
+    assert traced.per_round == pytest.approx((0.70, 0.75, 800 / 1100)) and not traced.within_spread
+    assert str(traced).endswith("rounds 0.70-0.75x")
+    # without rounds (one round, or results made by hand) nothing is added
+    single = check_targets({name: {label: Result(r.rps, 1.0, 10.0, 0) for label, r in row.items()}
+                            for name, row in results.items()})
+    assert all(v.per_round == () and not v.within_spread and "rounds" not in str(v) for v in single)
