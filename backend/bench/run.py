@@ -336,18 +336,18 @@ def check_targets(all_results: dict[str, dict[str, Result]],
 
 def _target_ratio(what: str, result: Result, reference: Result) -> float:
     if what == "throughput":
-        return result.rps / reference.rps if reference.rps else 0.0
+        return _ratio(result.rps, reference.rps)
     return result.p99_ms / reference.p99_ms if reference.p99_ms else float("inf")
 
 
-def print_targets(verdicts: list[Verdict]) -> None:
-    print("\ntargets (issue 16, measured side by side in this run):")
+def print_targets(verdicts: list[Verdict], title: str = "targets (issue 16, measured side by side in this run):") -> None:
+    print(f"\n{title}")
     for verdict in verdicts:
         print(f"  {verdict}")
     unsure = sum(v.within_spread for v in verdicts)
     print(f"  {sum(v.passed for v in verdicts)} of {len(verdicts)} targets pass"
-          + (f"; for {unsure} of them the limit lies inside the rounds' spread, so this run cannot tell"
-             if unsure else ""))
+          + (f"; in {unsure} of the {len(verdicts)} the limit lies inside the rounds' spread (this run cannot"
+             " tell those)" if unsure else ""))
 
 
 def parse_env_spec(spec: str) -> tuple[str, dict[str, str]]:
