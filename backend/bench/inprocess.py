@@ -32,10 +32,14 @@ import sys
 import tempfile
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from app.core import product
+
+if TYPE_CHECKING:
+    from bench.run import Verdict
 
 PATHS = {"cached": "/api/projects/{project_id}", "db": "/api/projects"}
 QUERY = {"cached": b"", "db": b"limit=20"}
@@ -128,7 +132,7 @@ async def _child(n: int, repeat: int, profile: bool, dump: str | None = None,
     return results
 
 
-def instruction_verdicts(table: dict[str, dict[str, float]]) -> list:
+def instruction_verdicts(table: dict[str, dict[str, float]]) -> list[Verdict]:
     """The throughput targets of bench.run.TARGETS, judged on instructions per request: bare's count
     over the mode's, per endpoint (the ratio a CPU-bound worker's req/s would have if every
     instruction cost the same)."""

@@ -115,8 +115,12 @@ class CaptureTransport(Transport):
     def capture_envelope(self, envelope) -> None:  # noqa: ANN001
         self.envelopes.append(envelope)
 
+    def items(self, kind: str) -> list[dict]:
+        """The payloads of every item of this type ("event", "transaction", "sessions", ...), in order."""
+        return [item.payload.json for env in self.envelopes for item in env.items if item.type == kind]
+
     def events(self) -> list[dict]:
-        return [item.payload.json for env in self.envelopes for item in env.items if item.type == "event"]
+        return self.items("event")
 
     def raw(self) -> str:
         out = _io.BytesIO()

@@ -94,8 +94,7 @@ async def test_lines_of_a_sampled_request_carry_the_transactions_trace_id(settin
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             assert (await c.get("/api/test/slow", headers={"X-Request-ID": "corr-sampled"})).status_code == 200
     sentry_sdk.flush()
-    [transaction] = [item.payload.json for env in sentry_events.envelopes for item in env.items
-                     if item.type == "transaction"]
+    [transaction] = sentry_events.items("transaction")
     trace = transaction["contexts"]["trace"]["trace_id"]
     access, lines = _of_request(_lines(logs), "corr-sampled")
     assert access["trace_id"] == trace

@@ -14,10 +14,6 @@ from tests.conftest import bearer, signup
 from tests.test_observability import PASSWORD, explode
 
 
-def _items(transport, kind: str) -> list[dict]:
-    return [item.payload.json for env in transport.envelopes for item in env.items if item.type == kind]
-
-
 @contextlib.asynccontextmanager
 async def _signed_in_client(settings, sentry_events, email: str):
     """The app with every request sampled, a signed-up user's bearer header, no envelope yet."""
@@ -45,7 +41,7 @@ async def test_a_sampled_request_is_one_route_named_transaction_with_its_status_
                             headers={**auth, "X-Request-ID": "sampled-read"})).status_code == 200
         assert (await c.get(f"/api/projects/{uuid.uuid4()}", headers=auth)).status_code == 404
         assert (await c.head(f"/api/projects/{project['id']}", headers=auth)).status_code in (200, 405)
-    read, missing = _items(sentry_events, "transaction")  # HEAD makes none, as with SentryAsgiMiddleware
+    read, missing = sentry_events.items("transaction")  # HEAD makes none, as with SentryAsgiMiddleware
     for tx, status, http_status in ((read, "ok", 200), (missing, "not_found", 404)):
         trace = tx["contexts"]["trace"]
         assert tx["transaction"] == "/api/projects/{project_id}" and tx["transaction_info"] == {"source": "route"}
@@ -57,7 +53,7 @@ async def test_a_sampled_request_is_one_route_named_transaction_with_its_status_
     assert read["contexts"]["trace"]["trace_id"] != missing["contexts"]["trace"]["trace_id"]
     # No request-mode release-health sessions: SentryAsgiMiddleware recorded them for sampled
     # requests only, a sample that read as all the traffic.
-    assert _items(sentry_events, "sessions") == [] and _items(sentry_events, "session") == []
+    assert sentry_events.items("sessions") == [] and sentry_events.items("session") == []
 
 
 async def test_an_error_in_a_sampled_request_is_one_event_in_the_transactions_trace(settings, db, sentry_events):
@@ -65,7 +61,7 @@ async def test_an_error_in_a_sampled_request_is_one_event_in_the_transactions_tr
         response = await c.post("/api/test/explode", json={"email": "x@example.com", "password": PASSWORD},
                                 headers={**auth, "X-Request-ID": "sampled-boom", "User-Agent": "probe/1"})
         assert response.status_code == 500
-    [tx], [error] = _items(sentry_events, "transaction"), _items(sentry_events, "event")
+    [tx], [error] = sentry_events.items("transaction"), sentry_events.items("event")
     assert tx["contexts"]["trace"]["status"] == "internal_error" and tx["transaction"] == "/api/test/explode"
     assert error["contexts"]["trace"]["trace_id"] == tx["contexts"]["trace"]["trace_id"]
     assert error["tags"]["request_id"] == "sampled-boom" and error["transaction"] == "/api/test/explode"

@@ -107,10 +107,6 @@ async def explode(body: Body, request: Request, principal: CurrentPrincipal) -> 
     raise RuntimeError("boom")
 
 
-def _items(transport, kind: str) -> list[dict]:
-    return [item.payload.json for env in transport.envelopes for item in env.items if item.type == kind]
-
-
 async def test_sampled_request_events_carry_no_secret_and_outsiders_cannot_force_sampling(settings, db, sentry_events):
     from app.main import create_app
 
@@ -135,14 +131,14 @@ async def test_sampled_request_events_carry_no_secret_and_outsiders_cannot_force
             outside = await c.post("/api/test/explode", params=query, json={"note": "n"}, headers={**auth, **leaky})
             assert outside.status_code == 500
             sentry_sdk.flush()
-            assert _items(sentry_events, "transaction") == []
-            assert len(_items(sentry_events, "event")) == 1
+            assert sentry_events.items("transaction") == []
+            assert len(sentry_events.items("event")) == 1
             # Through our proxy the browser's decision is honoured: error event + transaction.
             proxied = await c.post("/api/test/explode", params=query, json={"note": "n"},
                                    headers={**auth, **leaky, **PROXY, "X-Forwarded-For": "198.51.100.3"})
             assert proxied.status_code == 500
     sentry_sdk.flush()
-    transactions, errors = _items(sentry_events, "transaction"), _items(sentry_events, "event")
+    transactions, errors = sentry_events.items("transaction"), sentry_events.items("event")
     assert len(transactions) == 1 and len(errors) == 2
     for event in (transactions[0], errors[1]):
         request = event["request"]

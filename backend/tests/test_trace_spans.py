@@ -22,10 +22,6 @@ N = 6
 COUNT_STATEMENT = "SELECT count(*) FROM tasks WHERE project_id = $1"
 
 
-def _transactions(transport) -> list[dict]:
-    return [item.payload.json for env in transport.envelopes for item in env.items if item.type == "transaction"]
-
-
 def _statements() -> float:
     return REGISTRY.get_sample_value("db_query_duration_seconds_count", {"operation": "select"}) or 0.0
 
@@ -77,7 +73,7 @@ async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_span
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             user, ids = await _seed(c)
             sentry_sdk.flush()
-            [signup_tx] = [t for t in _transactions(sentry_events) if t["transaction"] == "/api/auth/signup"]
+            [signup_tx] = [t for t in sentry_events.items("transaction") if t["transaction"] == "/api/auth/signup"]
             sentry_events.envelopes.clear()
             auth = bearer(user["token"])
             listed = await c.get("/api/projects", headers={**auth, "X-Request-ID": "spans-list"})
@@ -86,7 +82,7 @@ async def test_sampled_n_plus_one_request_has_its_statement_spans_and_cache_span
                 assert (await c.get(f"/api/projects/{ids[0]}", headers=auth)).status_code == 200
     sentry_sdk.flush()
     by_name: dict[str, list[dict]] = {}
-    for t in _transactions(sentry_events):
+    for t in sentry_events.items("transaction"):
         by_name.setdefault(t["transaction"], []).append(t)
 
     # the rate limiter's pipeline: one span with its command names, never its keys (client address)
@@ -151,7 +147,7 @@ async def test_unsampled_request_makes_no_span_and_still_times_its_statements(se
             assert span_count["n"] == spans_before == 0
             assert _statements() - statements_before >= N + 1  # the hooks ran: timed, not traced
     sentry_sdk.flush()
-    assert _transactions(sentry_events) == []
+    assert sentry_events.items("transaction") == []
 
 
 # --- our spans serialized once (trace_spans.serialize_our_spans), not walked by the SDK -----------
@@ -199,7 +195,7 @@ def test_our_spans_skip_the_sdk_serializer_and_scrubber_with_the_same_output(sen
     # and the client (build_options) runs it: the transaction sent carries the same spans
     assert sentry_sdk.get_client().get_integration(trace_spans.TraceSpansIntegration) is not None
     sentry_sdk.flush()
-    [sent] = _transactions(sentry_events)
+    [sent] = sentry_events.items("transaction")
     assert json.dumps(sent["spans"], sort_keys=True) == json.dumps(out, sort_keys=True)
 
 

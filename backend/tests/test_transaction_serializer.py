@@ -140,7 +140,7 @@ async def test_the_apps_transactions_are_the_sdk_serializers_output(settings, ma
     assert (await c.get("/api/projects/00000000-0000-0000-0000-000000000000", headers=auth)).status_code == 404
     sentry_sdk.flush()
     assert {"/api/auth/signup", "/api/projects", "/api/projects/{project_id}"} <= set(checked)
-    sent = [item.payload.json for env in sentry_events.envelopes for item in env.items if item.type == "transaction"]
+    sent = sentry_events.items("transaction")
     assert len(sent) == len(checked) >= 6
     dumped = json.dumps(sent)
     assert "secret" not in dumped and "ada@example.com" not in dumped and user["token"] not in dumped
