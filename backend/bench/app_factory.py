@@ -7,7 +7,9 @@ middleware and DB metrics (the baseline); "seed" the bare app with the seed's th
 auto-instrumentation (bench/otel_style.py); "handwired" the bare app with the common hand-wired
 stack (bench/handwired_style.py). In "full" mode the BENCH_SENTRY_* variables of
 bench/sentry_overrides.py change the app's Sentry options for a side-by-side variant, and
-BENCH_METRICS_UNBATCHED=1 writes the request metrics one by one, as before app/core/metrics_batch.py.
+BENCH_METRICS_UNBATCHED=1 writes the request metrics one by one, as before app/core/metrics_batch.py,
+and BENCH_FINISH_INLINE=1 finishes every sampled transaction before the next request, as before
+app/core/idle_queue.py.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def create_app() -> FastAPI:
         if os.environ.get("BENCH_METRICS_UNBATCHED"):
             metrics.batch = metrics_batch.Direct()
     app = build_app(get_settings(), observability=mode == "full")
+    if mode == "full" and os.environ.get("BENCH_FINISH_INLINE"):
+        app.state.idle.max_pending = 0  # every deferred finish runs at once
     if mode == "seed":
         install_seed_middleware(app)
     elif mode == "otel":

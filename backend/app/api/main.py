@@ -38,6 +38,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
 from app.core.redis import Cache, RedisBreaker, create_redis
+from app.core.idle_queue import IdleQueue
 from app.core.request_middleware import ObservabilityMiddleware
 from app.core.sentry import init_sentry
 from app.core.sentry_transports import drain_loop_senders
@@ -77,6 +78,8 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
                   openapi_url="/openapi.json" if docs else None, docs_url="/docs" if docs else None,
                   redoc_url="/redoc" if docs else None)
     app.state.settings = settings
+    # The work that waits for the worker to be idle (app/core/idle_queue.py), run out at shutdown.
+    app.state.idle = IdleQueue()
 
     install_error_handlers(app)
     db_unavailable.install(app, settings.DB_RETRY_AFTER_SECONDS)  # PostgreSQL down / pool exhausted: 503
@@ -98,7 +101,7 @@ def build_app(settings: Settings, *, observability: bool = True) -> FastAPI:
         metrics.set_sentry_sample_rates(traces=settings.SENTRY_TRACES_SAMPLE_RATE, errors=1.0,
                                         profiles=settings.SENTRY_PROFILES_SAMPLE_RATE)
         app.add_middleware(ObservabilityMiddleware, traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
-                           traces_max_per_second=settings.SENTRY_TRACES_MAX_PER_SECOND)
+                           traces_max_per_second=settings.SENTRY_TRACES_MAX_PER_SECOND, idle=app.state.idle)
     app.add_middleware(TrustedProxyMiddleware, proxies=settings.TRUSTED_PROXY_ADDRESSES,
                        secret=settings.TRUSTED_PROXY_SECRET.get_secret_value())
     return app
@@ -139,6 +142,8 @@ async def _resources(app: FastAPI, settings: Settings, observability: bool) -> A
                 stack.callback(sentry_sdk.flush, timeout=2.0)
                 # first (last-in, first-out): what the loop sender took is answered before the flush
                 stack.push_async_callback(drain_loop_senders, sentry_sdk.get_client(), 2.0)
+                # before that: the transactions still waiting for an idle worker reach the transport
+                stack.callback(app.state.idle.drain)
                 tasks["pool-gauges"] = metrics.PoolGaugeSampler(engine).run()
                 tasks["adoption-gauges"] = AdoptionSampler(
                     engine, settings.ADOPTION_REFRESH_SECONDS, settings.ADOPTION_ACTIVE_DAYS).run()

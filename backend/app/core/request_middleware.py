@@ -25,17 +25,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import correlation, metrics
 from app.core.error_reporting import MAX_LOGGED_PATH, report_unhandled_exception
 from app.core.access_log import write_access_line
+from app.core.idle_queue import IdleQueue
 from app.core.sampled_transaction import SampledTransaction
 from app.core.sentry import TRACED_SCOPE_KEY, RequestSampler, enter_request_scopes, exit_request_scopes
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, traces_sample_rate: float = 0.0, traces_max_per_second: float = 0.0) -> None:
+    def __init__(self, app: ASGIApp, *, traces_sample_rate: float = 0.0, traces_max_per_second: float = 0.0,
+                 idle: IdleQueue | None = None) -> None:
         self.app = app
+        # What waits for the worker to be idle: the sampled requests' transactions (app/core/idle_queue.py).
+        self.idle = idle if idle is not None else IdleQueue()
         self.sampler = RequestSampler(traces_sample_rate, traces_max_per_second,
                                       on_rate_change=metrics.set_traces_rate_in_force)
         # Only sampled requests pay for a Sentry transaction (app/core/sampled_transaction.py).
-        self.traced_app = SampledTransaction(app)
+        self.traced_app = SampledTransaction(app, self.idle)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,6 +72,7 @@ class ObservabilityMiddleware:
         sentry_scopes = enter_request_scopes()
         trace_id = ctx.trace_id = _begin_request_trace(scope["headers"]) or trace_id
         try:
+            self.idle.request_started()  # inside the try: its finally ends it
             if traced and sentry_sdk.get_client().is_active():
                 await self.traced_app(scope, receive, send_with_request_id)
             else:
@@ -93,6 +98,7 @@ class ObservabilityMiddleware:
                               round(duration * 1000, 2), ctx.user_id, trace_id)
             exit_request_scopes(sentry_scopes)
             correlation.end(token)
+            self.idle.request_finished()
 
 
 def _begin_request_trace(headers: list[tuple[bytes, bytes]]) -> str | None:

@@ -16,6 +16,10 @@ sampling's rate in the trace (report_head_sampling) and the route as the transac
 Written by hand because the SDK has no ASGI entry point that takes a trace already continued;
 measured in docs/benchmarks.md ("The sampled request's transaction").
 
+The transaction is finished (its event built, scrubbed, serialized and handed to the transport)
+when the worker is idle, not before the requests already in flight (app/core/idle_queue.py); its
+end is still the moment its request ended.
+
 Not kept from SentryAsgiMiddleware: the request-mode sessions (they counted only the sampled
 requests, so the backend's release-health numbers were a 10% sample that read as the whole; the
 web app's sessions are the release-health signal) and its own capture of an escaping exception
@@ -25,6 +29,7 @@ the error event still carries the request data and the trace).
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
@@ -36,16 +41,39 @@ from sentry_sdk.tracing import Transaction, TransactionSource
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import correlation, metrics
+from app.core.idle_queue import IdleQueue
 from app.core.sentry import HEAD_SAMPLING_SCOPE_KEY, report_head_sampling
 
 ORIGIN = "auto.http.app"
 
 
+class IdleFinishTransaction(Transaction):
+    """A Transaction whose finish, when its context manager exits, waits for an idle worker: the
+    end time is taken then, the event is built and sent through `idle` (the SDK's own finish, in
+    the request's context). Everything else the SDK's exit does (the error status, the profile,
+    the scope's span put back) happens at once."""
+
+    __slots__ = ("idle",)
+
+    def __init__(self, *, idle: IdleQueue | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.idle = idle
+
+    def finish(self, scope: Any = None, end_timestamp: Any = None, **kwargs: Any) -> str | None:
+        idle, self.idle = self.idle, None
+        if idle is None or not self.sampled or self.timestamp is not None:
+            return super().finish(scope, end_timestamp, **kwargs)
+        end = end_timestamp or datetime.now(timezone.utc)
+        idle.run_or_defer(partial(super().finish, scope, end, **kwargs))
+        return None
+
+
 class SampledTransaction:
     """ASGI wrapper for the requests the middleware's sampler traced (inside its Sentry scopes)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, idle: IdleQueue | None = None) -> None:
         self.app = app
+        self.idle = idle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in DEFAULT_HTTP_METHODS_TO_CAPTURE:  # HEAD, OPTIONS: never a transaction, as there
@@ -53,8 +81,8 @@ class SampledTransaction:
             return
         sentry_sdk.get_isolation_scope().add_event_processor(partial(_add_request_data, asgi_scope=scope))
         propagation = sentry_sdk.get_current_scope().get_active_propagation_context()
-        transaction = Transaction(
-            op=OP.HTTP_SERVER, name=scope["path"], source=TransactionSource.URL, origin=ORIGIN,
+        transaction = IdleFinishTransaction(
+            idle=self.idle, op=OP.HTTP_SERVER, name=scope["path"], source=TransactionSource.URL, origin=ORIGIN,
             trace_id=propagation.trace_id, parent_span_id=propagation.parent_span_id,
             parent_sampled=propagation.parent_sampled, baggage=propagation.baggage, same_process_as_parent=False,
         )
