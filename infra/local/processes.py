@@ -169,18 +169,40 @@ class Process:
         return "\n".join(self.output().splitlines()[-lines:])
 
 
+# Every port free_ports has handed out in this process: a second call must not return one of
+# them (Ports.free() and HaPorts.free() are two calls, and the kernel may hand a just-released
+# port out again; a stack whose two services share a port starts one of them over the other).
+_HANDED_OUT: set[int] = set()
+
+
 def free_ports(n: int) -> list[int]:
-    """n distinct free loopback ports (bound to port 0 together, then released)."""
+    """n distinct loopback ports free for TCP and UDP (Alertmanager's gossip listens on both),
+    never one this process has handed out before (bound to port 0 together, then released)."""
     socks: list[socket.socket] = []
+    ports: list[int] = []
     try:
-        for _ in range(n):
+        while len(ports) < n:
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            port = s.getsockname()[1]
+            if port in _HANDED_OUT or not _udp_free(port):
+                continue  # keep it bound, so the next bind(0) picks another
+            ports.append(port)
+        _HANDED_OUT.update(ports)
+        return ports
     finally:
         for s in socks:
             s.close()
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        try:
+            u.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:

@@ -53,6 +53,26 @@ def test_ports_move_with_their_variables():
     assert len({v for _, v in free.items()}) == len(PORTS)
 
 
+def test_free_ports_never_hand_out_a_port_twice_and_leave_udp_free_too():
+    """Ports.free() and HaPorts.free() are separate calls: the kernel hands just-released ports
+    out again, and one shared port starts a service over another (the likely cause of CI run 33:
+    Alertmanager member b gone, member a alone in its cluster). A port whose UDP side is taken
+    is skipped too (the gossip listens on both)."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        taken_udp = udp.getsockname()[1]
+        assert not processes._udp_free(taken_udp)
+        seen: set[int] = set()
+        for _ in range(200):
+            ports = processes.free_ports(5)
+            assert len(set(ports)) == 5
+            assert not seen & set(ports)
+            assert taken_udp not in ports
+            seen.update(ports)
+
+
 def _sleeper(tmp_path: Path, name: str = "sleeper") -> processes.Process:
     return processes.Process.start(name, [sys.executable, "-c", "import time; time.sleep(60)"],
                                    log=tmp_path / f"{name}.log", pidfile=tmp_path / f"{name}.pid")
