@@ -4,6 +4,7 @@ PID (never a reused PID), taken ports refused, and the services themselves start
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,11 +56,9 @@ def test_ports_move_with_their_variables():
 
 def test_free_ports_never_hand_out_a_port_twice_and_leave_udp_free_too():
     """Ports.free() and HaPorts.free() are separate calls: the kernel hands just-released ports
-    out again, and one shared port starts a service over another (the likely cause of CI run 33:
-    Alertmanager member b gone, member a alone in its cluster). A port whose UDP side is taken
+    out again, and one shared port starts a service over another (the likely cause of run 33 in
+    docs/benchmarks.md: Alertmanager member b gone, member a alone in its cluster). A port whose UDP side is taken
     is skipped too (the gossip listens on both)."""
-    import socket  # noqa: PLC0415
-
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", 0))
         taken_udp = udp.getsockname()[1]
