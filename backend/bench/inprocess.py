@@ -132,15 +132,23 @@ async def _child(n: int, repeat: int, profile: bool, dump: str | None = None,
     return results
 
 
+# The modes whose throughput targets instructions can judge. Not traced-10%: its sampled requests
+# run code that is cold once per ten requests (the SDK's event build, scrubber, serializer) at fewer
+# instructions per cycle, and make system calls callgrind does not count, so its count reads high
+# (0.84x where the worker's CPU per request is 0.60-0.76x; docs/benchmarks.md, "A quiet, fast host").
+INSTRUCTION_JUDGED = ("always-on",)
+
+
 def instruction_verdicts(table: dict[str, dict[str, float]]) -> list[Verdict]:
-    """The throughput targets of bench.run.TARGETS, judged on instructions per request: bare's count
-    over the mode's, per endpoint (the ratio a CPU-bound worker's req/s would have if every
-    instruction cost the same)."""
+    """The throughput targets of bench.run.TARGETS for INSTRUCTION_JUDGED, judged on instructions
+    per request: bare's count over the mode's, per endpoint (the ratio a CPU-bound worker's req/s
+    would have if every instruction cost the same)."""
     from bench.run import ENDPOINTS, TARGETS, Verdict
 
     names = dict(zip(PATHS, ENDPOINTS, strict=True))  # cached/db -> bench.run's endpoint labels
     return [Verdict(mode, names[label], what, table["bare"][label] / table[mode][label], limit, "instructions")
-            for mode, what, limit in TARGETS if what == "throughput" and mode in table for label in PATHS]
+            for mode, what, limit in TARGETS
+            if what == "throughput" and mode in table and mode in INSTRUCTION_JUDGED for label in PATHS]
 
 
 def main() -> int:
@@ -232,7 +240,9 @@ def main() -> int:
         print(f"(callgrind, {args.n} requests per endpoint after 200 warm-up ones; user-space instructions, all threads)")
         print_targets(instruction_verdicts(table), "throughput targets (issue 16) in instructions, bare / mode:")
         print("(instructions have no latency, so no p99 target; system calls, cache misses and waits are not in"
-              " them: on a quiet machine `make bench` is the judge, here the count that does not move with its load)")
+              " them: on a quiet machine `make bench` is the judge, here the count that does not move with its load."
+              " traced-10% is counted, not judged: its sampled path costs more per instruction, so the count"
+              " reads high; `python -m bench.worker_cpu` measures its CPU per request)")
     elif not args.profile:
         for label in PATHS:
             bare = table["bare"][label]

@@ -125,15 +125,15 @@ def test_each_verdict_shows_its_rounds_and_says_when_the_limit_is_inside_them():
     assert all(v.per_round == () and not v.within_spread and "rounds" not in str(v) for v in single)
 
 
-def test_make_bench_instructions_judges_the_throughput_targets_on_instruction_counts():
+def test_make_bench_instructions_judges_the_always_on_throughput_targets_on_instruction_counts():
     from bench.inprocess import instruction_verdicts
 
     table = {"bare": {"cached": 2_000_000, "db": 6_000_000}, "always-on": {"cached": 2_150_000, "db": 6_600_000},
              "traced-10%": {"cached": 2_400_000, "db": 7_600_000}}
     verdicts = {(v.variant, v.endpoint): v for v in instruction_verdicts(table)}
-    assert {v.what for v in verdicts.values()} == {"throughput"} and len(verdicts) == 4  # no p99 in instructions
+    assert {v.what for v in verdicts.values()} == {"throughput"} and len(verdicts) == 2  # no p99 in instructions
     assert verdicts[("always-on", "project (cached)")].passed  # 0.930x
     assert not verdicts[("always-on", "projects list (DB)")].passed  # 0.909x
-    assert verdicts[("traced-10%", "project (cached)")].passed  # 0.833x
-    assert not verdicts[("traced-10%", "projects list (DB)")].passed  # 0.789x
+    # traced-10% is counted but not judged: its count reads high against its CPU time
+    assert not any(variant == "traced-10%" for variant, _ in verdicts)
     assert all(v.pass_name == "instructions" for v in verdicts.values())
