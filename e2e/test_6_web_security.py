@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import time
+import zlib
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -183,6 +184,24 @@ def test_spotlight_tunnel_forwards_envelopes_only(stack: Stack, spotlight: Spotl
     assert httpx.post(url, content=envelope, timeout=5).status_code == 200
     eventually(lambda: any(event_id in raw for raw in spotlight.raw_texts()), timeout=15,
                what="the envelope posted to the tunnel in Spotlight (positive control)")
+
+
+def test_spotlight_tunnel_delivers_a_replay_envelope_at_once(stack: Stack, spotlight: SpotlightCollector) -> None:
+    """A replay envelope (replay_event + a zlib recording, as the browser SDK sends it) is answered
+    200 and its replay_event is on Spotlight's stream. Spotlight 4.11.8 answers such an envelope
+    500 and streams it only with the next envelope; the tunnel posts the recording apart, first
+    (frontend/lib/spotlightTunnel.ts, spotlightEnvelopes)."""
+    replay_id = secrets.token_hex(16)
+    replay_event = json.dumps({"type": "replay_event", "replay_id": replay_id, "segment_id": 0, "error_ids": [],
+                               "timestamp": time.time(), "platform": "javascript"}).encode()
+    recording = b'{"segment_id":0}\n' + zlib.compress(b'[{"type":4,"data":{"href":"http://x/"},"timestamp":1}]')
+    envelope = (json.dumps({"event_id": replay_id}).encode() + b"\n"
+                + json.dumps({"type": "replay_event", "length": len(replay_event)}).encode() + b"\n" + replay_event + b"\n"
+                + json.dumps({"type": "replay_recording", "length": len(recording)}).encode() + b"\n" + recording)
+    answer = httpx.post(f"{stack.frontend_url}/_spotlight", content=envelope, timeout=10)
+    assert answer.status_code == 200, f"replay envelope through the tunnel: {answer.status_code} {answer.text[:200]}"
+    eventually(lambda: [p for p in spotlight.payloads("replay_event") if p.get("replay_id") == replay_id], timeout=10,
+               what=f"replay_event {replay_id} on Spotlight's stream")
 
 
 # --- oversized bodies --------------------------------------------------------------------------

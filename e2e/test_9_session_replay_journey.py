@@ -51,6 +51,7 @@ class ReplayRun:
     replay_started_after_load_ms: float = 0.0
     page_text: str = ""
     posted: list[bytes] = field(default_factory=list)
+    post_status: int | None = None  # what the tunnel answered the browser's replay POST
 
 
 def _is_replay_post(request: Request) -> bool:
@@ -81,6 +82,8 @@ def replay(journey: BrowserJourney, canaries: CanaryRegistry) -> ReplayRun:
         with page.expect_request(_is_replay_post, timeout=30_000) as posted:
             page.evaluate("(marker) => setTimeout(() => { throw new Error(marker); }, 0)", run.marker)
         run.posted.append(posted.value.post_data_buffer or b"")
+        response = posted.value.response()
+        run.post_status = response.status if response is not None else None
         journey.screenshot()
     except Exception:
         journey.screenshot()
@@ -126,6 +129,8 @@ def test_replay_starts_once_the_page_has_settled(replay: ReplayRun) -> None:
 
 
 def test_error_and_replay_are_linked_both_ways(replay: ReplayRun, spotlight: SpotlightCollector) -> None:
+    # an error answer makes the SDK stop the replay (frontend/lib/spotlightTunnel.ts, spotlightEnvelopes)
+    assert replay.post_status == 200, f"the tunnel answered the replay POST {replay.post_status}"
     error = eventually(lambda: _error_event(spotlight, replay.marker), timeout=20, what="the error in Spotlight")
     replay_id = error.tags.get("replayId", "").replace("-", "")  # set by the Replay integration on every error
     assert re.fullmatch(r"[0-9a-f]{32}", replay_id), f"the error names no replay: {error.summary()}"

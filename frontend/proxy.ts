@@ -21,6 +21,7 @@ import {
   envelopeProblem,
   readBounded,
   refuseTunnelRequest,
+  spotlightEnvelopes,
   spotlightSinkUrl,
 } from './lib/spotlightTunnel';
 
@@ -51,15 +52,22 @@ async function spotlightTunnel(request: NextRequest): Promise<NextResponse> {
   const problem = envelopeProblem(body);
   if (problem) return plain(400, `Not a Sentry envelope of this app: ${problem}`);
   try {
-    // The SDK's tunnel transport posts text/plain; Spotlight files envelopes by content type.
-    const forwarded = await fetch(sink, {
-      method: 'POST',
-      headers: { 'content-type': SENTRY_ENVELOPE_CONTENT_TYPE },
-      body: body as BodyInit,
-      signal: AbortSignal.timeout(5000),
-    });
+    // Replay recordings first and apart (lib/spotlightTunnel.ts, spotlightEnvelopes): Spotlight
+    // answers 500 for them after storing them, so the answer to the browser is the last post's.
+    let ok = false;
+    for (const envelope of spotlightEnvelopes(body)) {
+      // The SDK's tunnel transport posts text/plain; Spotlight files envelopes by content type.
+      const forwarded = await fetch(sink, {
+        method: 'POST',
+        headers: { 'content-type': SENTRY_ENVELOPE_CONTENT_TYPE },
+        body: envelope as BodyInit,
+        signal: AbortSignal.timeout(5000),
+      });
+      await forwarded.body?.cancel();
+      ok = forwarded.ok;
+    }
     return new NextResponse(null, {
-      status: forwarded.ok ? 200 : 502,
+      status: ok ? 200 : 502,
       headers: { 'Cache-Control': 'no-store', 'Content-Security-Policy': NON_DOCUMENT_CSP },
     });
   } catch {

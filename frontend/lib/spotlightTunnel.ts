@@ -8,7 +8,10 @@
 // - Size-bounded (413) and envelope-shaped (400): a JSON header line whose `dsn`, when present,
 //   is the local placeholder DSN the browser SDK was built with, then at least one item header
 //   with a `type`.
+// - Replay recordings go to the sink in an envelope of their own, ahead of the rest
+//   (`spotlightEnvelopes`, below).
 // Pure functions; proxy.ts does the I/O.
+import { type Envelope, parseEnvelope, serializeEnvelope } from '@sentry/core';
 import { LOCAL_SPOTLIGHT_DSN } from './sentry/options';
 
 /** The browser SDK compresses Replay segments; 1 MiB is far above any envelope of this app. */
@@ -122,4 +125,39 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
     at += chunk.byteLength;
   }
   return out;
+}
+
+const REPLAY_RECORDING = 'replay_recording';
+
+/**
+ * The envelopes to post to Spotlight for one envelope of the browser: the same items, with any
+ * `replay_recording` items moved into an envelope of their own (same envelope header) that goes
+ * first. Framed by the SDK's own parseEnvelope/serializeEnvelope (binary payloads kept byte for
+ * byte through their `length`).
+ *
+ * Why: Spotlight 4.11.8 parses every item but attachments, replay videos and statsd as JSON. A
+ * replay recording (a JSON line, then zlib bytes) parses to null, and its message buffer then
+ * throws on the null *after* storing the envelope and *before* telling its event-stream readers:
+ * the POST answers 500 and the envelope, replay_event included, reaches the stream only when the
+ * next envelope arrives (measured: not within 5 s, then 0.1 s after a later envelope). The
+ * browser SDK, answered an error, stops the replay. Posted apart, the recording alone still
+ * answers 500 (and is stored, as before); the rest parses, answers 200 and wakes the readers,
+ * who then get both. An envelope without recordings, of recordings only, or one the SDK cannot
+ * parse is returned whole.
+ */
+export function spotlightEnvelopes(body: Uint8Array): (string | Uint8Array)[] {
+  let envelopeHeader: Envelope[0];
+  let items: Envelope[1];
+  try {
+    [envelopeHeader, items] = parseEnvelope(body);
+  } catch {
+    return [body];
+  }
+  const recordings = items.filter(([header]) => header.type === REPLAY_RECORDING);
+  const others = items.filter(([header]) => header.type !== REPLAY_RECORDING);
+  if (recordings.length === 0 || others.length === 0) return [body];
+  return [
+    serializeEnvelope([envelopeHeader, recordings] as Envelope),
+    serializeEnvelope([envelopeHeader, others] as Envelope),
+  ];
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { LOCAL_SPOTLIGHT_DSN } from '@/lib/sentry/options';
-import { MAX_ENVELOPE_BYTES, envelopeProblem, readBounded, refuseTunnelRequest, spotlightSinkUrl } from '@/lib/spotlightTunnel';
+import { parseEnvelope } from '@sentry/core';
+import {
+  MAX_ENVELOPE_BYTES,
+  envelopeProblem,
+  readBounded,
+  refuseTunnelRequest,
+  spotlightEnvelopes,
+  spotlightSinkUrl,
+} from '@/lib/spotlightTunnel';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const same = { secFetchSite: 'same-origin', origin: 'http://127.0.0.1:3000', host: '127.0.0.1:3000', contentLength: '100' };
@@ -72,5 +80,35 @@ describe('readBounded', () => {
     expect((await readBounded(stream(2500), 3000))?.length).toBe(2500);
     expect(await readBounded(stream(3001), 3000)).toBeNull();
     expect((await readBounded(null, 10))?.length).toBe(0);
+  });
+});
+
+describe('spotlightEnvelopes: replay recordings go to Spotlight apart, and first', () => {
+  const header = '{"event_id":"r1","sent_at":"2026-12-03T18:00:00.000Z"}';
+  const replayEvent = '{"type":"replay_event","replay_id":"r1","error_ids":["e1"]}';
+  // a recording as the SDK sends it: a JSON line, then zlib bytes (here with a newline and a 0xff inside)
+  const recording = new Uint8Array([...encode('{"segment_id":0}\n'), 0x78, 0x9c, 0x0a, 0xff, 0x00]);
+  const replayEnvelope = new Uint8Array([
+    ...encode(`${header}\n{"type":"replay_event","length":${encode(replayEvent).length}}\n${replayEvent}\n`),
+    ...encode(`{"type":"replay_recording","length":${recording.length}}\n`),
+    ...recording,
+  ]);
+  const bytes = (part: string | Uint8Array) => (typeof part === 'string' ? encode(part) : part);
+
+  it('splits a replay envelope: the recording alone first, byte for byte, then the replay_event', () => {
+    const parts = spotlightEnvelopes(replayEnvelope).map((part) => parseEnvelope(bytes(part)));
+    expect(parts).toHaveLength(2);
+    expect(parts.map(([envelopeHeader]) => envelopeHeader)).toEqual([JSON.parse(header), JSON.parse(header)]);
+    const items = parts.map(([, envelopeItems]) => envelopeItems.map(([h, payload]) => [h.type, payload]));
+    expect(items).toEqual([[['replay_recording', recording]], [['replay_event', encode(replayEvent)]]]);
+  });
+
+  it('returns every other envelope whole', () => {
+    const event = encode(`{}\n{"type":"event"}\n{"message":"x"}\n`);
+    expect(spotlightEnvelopes(event)).toEqual([event]);
+    const onlyRecording = new Uint8Array([...encode(`{}\n{"type":"replay_recording","length":${recording.length}}\n`), ...recording]);
+    expect(spotlightEnvelopes(onlyRecording)).toEqual([onlyRecording]);
+    const broken = encode('{}\n{"type":"event"}\nnot json');
+    expect(spotlightEnvelopes(broken)).toEqual([broken]);
   });
 });
