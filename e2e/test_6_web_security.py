@@ -23,6 +23,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Browser
+from sentry_sdk.envelope import Envelope as SdkEnvelope
+from sentry_sdk.envelope import Item, PayloadRef
 
 from support import prometheus
 from support.browser import CSP_RECORDER, CSP_VIOLATION_PREFIX, CSP_VIOLATIONS, CSP_WATCHED_DOCUMENTS
@@ -192,13 +194,14 @@ def test_spotlight_tunnel_delivers_a_replay_envelope_at_once(stack: Stack, spotl
     500 and streams it only with the next envelope; the tunnel posts the recording apart, first
     (frontend/lib/spotlightTunnel.ts, spotlightEnvelopes)."""
     replay_id = secrets.token_hex(16)
-    replay_event = json.dumps({"type": "replay_event", "replay_id": replay_id, "segment_id": 0, "error_ids": [],
-                               "timestamp": time.time(), "platform": "javascript"}).encode()
+    replay_event = {"type": "replay_event", "replay_id": replay_id, "segment_id": 0, "error_ids": [],
+                    "timestamp": time.time(), "platform": "javascript"}
     recording = b'{"segment_id":0}\n' + zlib.compress(b'[{"type":4,"data":{"href":"http://x/"},"timestamp":1}]')
-    envelope = (json.dumps({"event_id": replay_id}).encode() + b"\n"
-                + json.dumps({"type": "replay_event", "length": len(replay_event)}).encode() + b"\n" + replay_event + b"\n"
-                + json.dumps({"type": "replay_recording", "length": len(recording)}).encode() + b"\n" + recording)
-    answer = httpx.post(f"{stack.frontend_url}/_spotlight", content=envelope, timeout=10)
+    envelope = SdkEnvelope(headers={"event_id": replay_id}, items=[
+        Item(payload=PayloadRef(json=replay_event), type="replay_event"),
+        Item(payload=PayloadRef(bytes=recording), type="replay_recording"),
+    ])
+    answer = httpx.post(f"{stack.frontend_url}/_spotlight", content=envelope.serialize(), timeout=10)
     assert answer.status_code == 200, f"replay envelope through the tunnel: {answer.status_code} {answer.text[:200]}"
     eventually(lambda: [p for p in spotlight.payloads("replay_event") if p.get("replay_id") == replay_id], timeout=10,
                what=f"replay_event {replay_id} on Spotlight's stream")
