@@ -6,7 +6,8 @@ The same variants, app, database set-up and wrk load as `bench.run`, but instead
 requests/s (which moves by several points between runs on a shared machine) it prints the
 worker's own CPU time per request, read from /proc before and after each wrk run: user and
 system time, the event loop's thread and the other threads (sentry-sdk's transport worker) apart,
-and voluntary context switches. The worker is CPU-bound at -c32, so these µs are what the
+and voluntary context switches; the transaction agent's CPU (the worker's child process,
+app/core/transaction_agent.py) in a column of its own. The worker is CPU-bound at -c32, so these µs are what the
 throughput ratios are made of, and they move far less with the machine's load.
 """
 
@@ -31,8 +32,13 @@ def sample(pid: int) -> dict[str, float]:
     times = process.cpu_times()
     threads = {t.id: t.user_time + t.system_time for t in process.threads()}
     main = threads.pop(pid, 0.0)
+    agent = 0.0  # the transaction agent (app/core/transaction_agent.py), the worker's child process
+    for child in process.children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child_times = child.cpu_times()
+            agent += child_times.user + child_times.system
     return {"user": times.user, "sys": times.system, "main": main, "others": sum(threads.values()),
-            "switches": process.num_ctx_switches().voluntary}
+            "switches": process.num_ctx_switches().voluntary, "agent": agent}
 
 
 def main() -> int:
@@ -58,7 +64,7 @@ def main() -> int:
                                                     log_path=log_dir / f"bench-cpu-{v.name}.log"))
             targets[v.name] = (server, *bench_run.seed(server.url))
         print(f"{'endpoint':<22}{'variant':<20}{'req/s':>7}{'user us':>9}{'sys us':>8}{'loop thread':>12}"
-              f"{'other thr.':>11}{'vol. cs':>8}   (worker CPU per request)")
+              f"{'other thr.':>11}{'vol. cs':>8}{'agent us':>10}   (worker CPU per request; the agent's apart)")
         for _ in range(args.rounds):
             for label, path in bench_run.ENDPOINTS.items():
                 for v in variants:
@@ -70,7 +76,8 @@ def main() -> int:
                     n = max(1.0, result.rps * args.duration)
                     d = {k: (after[k] - before[k]) / n for k in after}
                     print(f"{label:<22}{v.name:<20}{result.rps:>7.0f}{d['user'] * 1e6:>9.0f}{d['sys'] * 1e6:>8.0f}"
-                          f"{d['main'] * 1e6:>12.0f}{d['others'] * 1e6:>11.0f}{d['switches']:>8.2f}", flush=True)
+                          f"{d['main'] * 1e6:>12.0f}{d['others'] * 1e6:>11.0f}{d['switches']:>8.2f}"
+                          f"{d['agent'] * 1e6:>10.0f}", flush=True)
     print(f"(load average {load_before} before, {bench_run.load_average()} after; sink received {sink.received})")
     return 0
 

@@ -212,6 +212,16 @@ async def table_counts(conn: asyncpg.Connection) -> dict[str, int]:
 
 
 @pytest.fixture
+def stub():
+    """A local stand-in for Sentry's envelope endpoint (tests/sentry_stub.py), closed after the test."""
+    from tests.sentry_stub import SentryStub
+
+    server = SentryStub()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def sentry_events(settings):
     """Sentry initialised as in production, with an in-memory transport (sentry-python's test pattern)."""
     import sentry_sdk

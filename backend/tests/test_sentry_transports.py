@@ -23,16 +23,8 @@ from app.core.sentry import build_options
 from app.core.sentry_transports import LoopHttpTransport, SpotlightTransport, drain_loop_senders
 from tests.conftest import bearer, signup
 from tests.obs_support import CaptureTransport
-from tests.sentry_stub import SentryStub
 
 DEADLINE_S = 10.0
-
-
-@pytest.fixture
-def stub():
-    server = SentryStub()
-    yield server
-    server.close()
 
 
 @pytest.fixture

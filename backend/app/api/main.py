@@ -27,7 +27,7 @@ from app.analytics.adoption import AdoptionSampler
 from app.analytics.worker import create_delivery
 from app.api.health import router as health_router
 from app.billing.routes import router as billing_router
-from app.core import db_unavailable, gc_freeze, metrics, product, readiness
+from app.core import db_unavailable, gc_freeze, metrics, product, readiness, transaction_handoff
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.client_address import TrustedProxyMiddleware
 from app.core.config import Settings
@@ -142,6 +142,8 @@ async def _resources(app: FastAPI, settings: Settings, observability: bool) -> A
                 stack.callback(sentry_sdk.flush, timeout=2.0)
                 # first (last-in, first-out): what the loop sender took is answered before the flush
                 stack.push_async_callback(drain_loop_senders, sentry_sdk.get_client(), 2.0)
+                # after the idle queue's drain: the agent sends what it was handed, then exits
+                stack.enter_context(transaction_handoff.agent_running(sentry_sdk.get_client()))
                 # before that: the transactions still waiting for an idle worker reach the transport
                 stack.callback(app.state.idle.drain)
                 tasks["pool-gauges"] = metrics.PoolGaugeSampler(engine).run()

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # (app/core/trace_budget.py); 0 = always SENTRY_TRACES_SAMPLE_RATE.
     SENTRY_TRACES_MAX_PER_SECOND: float = 10
     SENTRY_PROFILES_SAMPLE_RATE: float = 0.01
+    # Sampled transactions scrubbed, serialized and sent by a child process of each worker
+    # (app/core/transaction_handoff.py); false: by the worker itself.
+    SENTRY_TRANSACTION_AGENT: bool = True
 
     MIXPANEL_TOKEN: str = ""
     MIXPANEL_API_URL: str = "http://127.0.0.1:9911/mixpanel"

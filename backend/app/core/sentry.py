@@ -73,6 +73,7 @@ from app.core.logging import scrub_text
 from app.core.sentry_transports import LoopHttpTransport, SpotlightTransport
 from app.core.trace_budget import TraceBudget
 from app.core.trace_spans import SerializedSpan, TraceSpansIntegration
+from app.core.transaction_handoff import HandoffClient
 from app.core.transaction_serializer import TransactionSerializerIntegration
 
 UNSAMPLED_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/rum/vitals"})
@@ -202,12 +203,20 @@ def _scrub_strings(value: Any) -> Any:
     return value
 
 
-def _tag_and_scrub(event: dict[str, Any]) -> dict[str, Any]:
+def tag_from_request(event: dict[str, Any]) -> dict[str, Any]:
+    """The request ID tag and the user ID of the request being served (app/core/correlation.py): the
+    part of before_send that needs the request's context, so a transaction agent's worker runs it
+    before the handoff (app/core/transaction_handoff.py)."""
     ctx = correlation.current()
     if ctx is not None:
         event.setdefault("tags", {})["request_id"] = ctx.request_id
         if ctx.user_id is not None:
             event["user"] = {"id": ctx.user_id}
+    return event
+
+
+def _tag_and_scrub(event: dict[str, Any]) -> dict[str, Any]:
+    tag_from_request(event)
     user = event.get("user")
     if isinstance(user, dict):
         # Only the opaque ID may identify a user.
@@ -401,9 +410,22 @@ def build_options(settings: Settings, transport: Transport | None = None) -> dic
     return options
 
 
-def init_sentry(settings: Settings, transport: Transport | None = None) -> None:
-    """Call once per process, before the app is created (the integrations patch Starlette)."""
-    sentry_sdk.init(**build_options(settings, transport))
+def init_sentry(settings: Settings, transport: Transport | None = None, *, agent: bool = False) -> None:
+    """Call once per process, before the app is created (the integrations patch Starlette).
+
+    What `sentry_sdk.init` does, with HandoffClient as the client: its sampled transactions can be
+    finished by a transaction agent (app/core/transaction_handoff.py), which the app's lifespan
+    starts when the transport is the one the settings name and SENTRY_TRANSACTION_AGENT is on.
+    `agent`: this process is that agent, whose client is the SDK's own."""
+    options = build_options(settings, transport)
+    if agent:
+        client: sentry_sdk.Client = sentry_sdk.Client(**options)
+    else:
+        client = HandoffClient(**options)
+        client.before_handoff = tag_from_request
+        client.agent_settings = (settings.model_dump_json()
+                                 if transport is None and settings.SENTRY_TRANSACTION_AGENT else None)
+    sentry_sdk.get_global_scope().set_client(client)
     if not sentry_sdk.get_client().options["debug"]:
         # sentry-sdk sets its own logger to DEBUG at import and drops every record in a filter
         # unless `debug` is on (sentry-sdk 2.75, module sentry_sdk.debug), so each of its debug calls (two per sampled
