@@ -18,7 +18,8 @@ measured in docs/benchmarks.md ("The sampled request's transaction").
 
 The transaction is finished (its event built, scrubbed, serialized and handed to the transport)
 when the worker is idle, not before the requests already in flight (app/core/idle_queue.py); its
-end is still the moment its request ended.
+end is still the moment its request ended. With a transaction agent (app/core/transaction_handoff.py)
+that finish is only the scopes applied and a handoff; the agent scrubs, serializes and sends it.
 
 Not kept from SentryAsgiMiddleware: the request-mode sessions (they counted only the sampled
 requests, so the backend's release-health numbers were a 10% sample that read as the whole; the

@@ -1,4 +1,5 @@
-"""Sentry for the backend: errors always, traces sampled, nothing personal ever leaves the process.
+"""Sentry for the backend: errors always, traces sampled, nothing personal ever leaves the process
+(but for the worker's own transaction agent, its child, which scrubs with these same options).
 
 - Integrations are listed explicitly (Httpx plus the few defaults we want) with
   `default_integrations=False` and `auto_enabling_integrations=False`: the auto-enabled
@@ -37,6 +38,9 @@
 - Transactions are serialized by app/core/transaction_serializer.py's short walk (the SDK's
   serializer's output, ≈ 0.4 ms less per sampled transaction); with a DSN envelopes are compressed
   with brotli quality 1 (a quarter of the SDK's default quality 4's CPU, ≈ 10% more bytes).
+- A sampled transaction is scrubbed, serialized and sent by the worker's transaction agent, a
+  child process (app/core/transaction_handoff.py; SENTRY_TRANSACTION_AGENT); the worker keeps the
+  scopes and the request's tags (`tag_from_request`).
 - With SENTRY_DSN events go to Sentry through sentry-sdk's HttpTransport (LoopHttpTransport),
   without it to a Spotlight sidecar (SpotlightTransport); both send what the event loop captures
   from the loop itself, not from the SDK's worker thread, whose contention for the GIL cost the
